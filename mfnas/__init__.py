@@ -1,0 +1,3 @@
+"""mfnas: multi-fidelity benchmark and surrogate-accelerated joint NAS + HPO search."""
+
+__version__ = "0.1.0"

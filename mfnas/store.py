@@ -1,0 +1,145 @@
+"""Append-only SQLite store of trial records (``trials.sqlite`` in the output folder).
+
+One store holds one run: its metadata (task, metric, direction, fidelity, budget) in table
+``meta`` and one row per finished evaluation in table ``trials``. Each record is committed as
+its evaluation finishes (WAL journal); records are never updated or deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+STATUSES = ("ok", "pruned", "crashed")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trials (
+    strategy TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    trial_id INTEGER NOT NULL,
+    config TEXT NOT NULL,
+    epochs INTEGER NOT NULL,
+    curve TEXT NOT NULL,
+    val TEXT NOT NULL,
+    test TEXT,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'pruned', 'crashed')),
+    error TEXT,
+    seconds REAL NOT NULL,
+    start REAL NOT NULL,
+    end REAL NOT NULL,
+    extra TEXT NOT NULL,
+    PRIMARY KEY (strategy, seed, trial_id)
+);
+"""
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One finished evaluation, as stored. Plain Python types only.
+
+    ``start``/``end`` are seconds on the run clock since the study (strategy, seed) began.
+    ``test`` is the test metrics after the last epoch (read only for the final incumbent).
+    """
+
+    strategy: str
+    seed: int
+    trial_id: int
+    config: dict[str, Any]
+    epochs: int
+    curve: list[float]
+    val: dict[str, float]
+    test: dict[str, float] | None
+    status: str
+    error: str | None
+    seconds: float
+    start: float
+    end: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def objective(self) -> float | None:
+        """The validation objective after the last epoch, or None when the trial crashed."""
+        return self.curve[-1] if self.status == "ok" and self.curve else None
+
+
+_JSON_FIELDS = ("config", "curve", "val", "test", "extra")
+
+
+class Store:
+    """A run's trial store backed by one SQLite file (created on first open)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._db = sqlite3.connect(self.path, timeout=30.0)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def set_meta(self, **values: Any) -> None:
+        """Record run metadata (JSON values); a key already recorded is never changed."""
+        with self._db:
+            for key, value in values.items():
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                    (key, json.dumps(value)),
+                )
+
+    def meta(self) -> dict[str, Any]:
+        """All run metadata."""
+        rows = self._db.execute("SELECT key, value FROM meta").fetchall()
+        return {key: json.loads(value) for key, value in rows}
+
+    def add(self, record: TrialRecord) -> None:
+        """Append one record and commit it; a duplicate (strategy, seed, trial_id) raises."""
+        if record.status not in STATUSES:
+            raise ValueError(f"unknown status {record.status!r}")
+        row = asdict(record)
+        for key in _JSON_FIELDS:
+            row[key] = None if row[key] is None else json.dumps(row[key])
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        with self._db:
+            self._db.execute(
+                f"INSERT INTO trials ({columns}) VALUES ({marks})", tuple(row.values())
+            )
+
+    def records(self, strategy: str | None = None, seed: int | None = None) -> list[TrialRecord]:
+        """Records in insertion order, optionally only those of one strategy and/or seed."""
+        return list(self._iter(strategy, seed))
+
+    def _iter(self, strategy: str | None, seed: int | None) -> Iterator[TrialRecord]:
+        query, args = "SELECT * FROM trials WHERE 1=1", []
+        if strategy is not None:
+            query, args = query + " AND strategy = ?", [*args, strategy]
+        if seed is not None:
+            query, args = query + " AND seed = ?", [*args, seed]
+        cursor = self._db.execute(query + " ORDER BY rowid", args)
+        names = [d[0] for d in cursor.description]
+        for values in cursor:
+            row = dict(zip(names, values, strict=True))
+            for key in _JSON_FIELDS:
+                row[key] = None if row[key] is None else json.loads(row[key])
+            yield TrialRecord(**row)
+
+
+def incumbent(records: list[TrialRecord], max_epochs: int, maximize: bool) -> TrialRecord | None:
+    """The best ``ok`` full-fidelity record by validation objective (first one wins ties)."""
+    full = [r for r in records if r.status == "ok" and r.epochs >= max_epochs]
+    if not full:
+        return None
+    sign = 1.0 if maximize else -1.0
+    return max(full, key=lambda r: sign * r.curve[-1])

@@ -1,0 +1,19 @@
+"""Strategy registry: ``make_strategy(name, problem, seed)``."""
+
+from __future__ import annotations
+
+from mfnas.strategies.base import Problem, Strategy, TrialSpec
+from mfnas.strategies.random_search import RandomSearch
+from mfnas.strategies.smac_hb import SmacHyperband
+
+STRATEGIES: dict[str, type[Strategy]] = {cls.name: cls for cls in (RandomSearch, SmacHyperband)}
+
+
+def make_strategy(name: str, problem: Problem, seed: int) -> Strategy:
+    """Build the named strategy for ``problem`` with its RNG seeded by ``seed``."""
+    if name not in STRATEGIES:
+        raise KeyError(f"unknown strategy {name!r}; choose from {', '.join(STRATEGIES)}")
+    return STRATEGIES[name](problem, seed)
+
+
+__all__ = ["STRATEGIES", "Problem", "Strategy", "TrialSpec", "make_strategy"]

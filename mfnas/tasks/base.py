@@ -1,0 +1,72 @@
+"""The Task contract: a search space, a fidelity range (epochs), a metric, and ``evaluate``."""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ConfigSpace import Configuration, ConfigurationSpace
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one evaluation produced.
+
+    ``curve[e]`` is the validation objective after epoch ``e + 1``; ``len(curve) == epochs``.
+    ``val`` and ``test`` hold every reported metric of the model after its last epoch;
+    ``test`` is recorded for the store but is never shown to strategies (see ``for_strategy``).
+    ``seconds`` is the cost (training + evaluation) and ``epoch_seconds`` its per-epoch split.
+    """
+
+    curve: tuple[float, ...]
+    val: dict[str, float]
+    test: dict[str, float] | None
+    seconds: float
+    epochs: int
+    epoch_seconds: tuple[float, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def objective(self) -> float:
+        """The validation objective at the last epoch (what strategies optimise)."""
+        return self.curve[-1]
+
+    def is_finite(self) -> bool:
+        """True when every curve point and metric is a finite number."""
+        values = [*self.curve, *self.val.values(), *(self.test or {}).values()]
+        return all(math.isfinite(v) for v in values)
+
+    def for_strategy(self) -> Result:
+        """A copy without test metrics: strategies select on validation only."""
+        return replace(self, test=None)
+
+
+class Task(ABC):
+    """A trainable problem with epochs as fidelity.
+
+    Subclasses set ``name``, ``metric`` (the validation objective's name), ``maximize``,
+    ``min_epochs`` and ``max_epochs`` and provide ``space`` and ``evaluate``.
+    ``evaluate`` must be deterministic for a given ``(config, epochs, seed)`` where the
+    libraries allow it, and must raise (not return garbage) when training fails.
+    """
+
+    name: str
+    metric: str
+    maximize: bool = True
+    min_epochs: int = 1
+    max_epochs: int
+
+    @property
+    @abstractmethod
+    def space(self) -> ConfigurationSpace:
+        """The joint architecture + hyperparameter space, with conditions."""
+
+    @abstractmethod
+    def evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+        """Train ``config`` from scratch for ``epochs`` epochs with ``seed``; return its Result."""
+
+    def better(self, a: float, b: float) -> bool:
+        """True when objective value ``a`` is strictly better than ``b``."""
+        return a > b if self.maximize else a < b
