@@ -1,0 +1,95 @@
+"""``python -m mfnas.bench`` as a user runs it: outputs, and one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from mfnas.bench import main
+from mfnas.leaderboard import COLUMNS
+
+
+def test_toy_run_writes_every_output(tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    assert (
+        main(["--task", "toy", "--budget", "3", "--seeds", "2", "--out", str(out), "--quiet"]) == 0
+    )
+    assert {p.name for p in out.iterdir()} >= {
+        "leaderboard.md", "leaderboard.csv", "trials.sqlite", "run.json"
+    }  # fmt: skip
+    rows = list(csv.DictReader((out / "leaderboard.csv").read_text().splitlines()))
+    assert tuple(rows[0]) == COLUMNS
+    assert {r["strategy"] for r in rows} == {"random", "smac-hb"}
+    assert all(r["n_seeds"] == "2" and float(r["budget_epochs_mean"]) <= 81 for r in rows)
+    tests = [float(r["test_mean"]) for r in rows]
+    assert tests == sorted(tests, reverse=True)  # best first
+    info = json.loads((out / "run.json").read_text())
+    assert info["seeds"] == [0, 1] and info["budget_epochs"] == 81 and info["mode"] == "live"
+    assert {"mfnas", "torch", "smac", "ConfigSpace", "xgboost"} <= set(info["versions"])
+    assert info["started"] <= info["finished"]
+    markdown = (out / "leaderboard.md").read_text()
+    assert "python -m mfnas.bench --task toy --budget 3" in markdown
+    assert "leaderboard.md" in capsys.readouterr().out
+
+
+def test_same_seeds_give_the_same_leaderboard(tmp_path) -> None:
+    tables = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        main(["--task", "toy", "--budget", "3", "--seeds", "2", "--out", str(out), "--quiet"])
+        rows = list(csv.DictReader((out / "leaderboard.csv").read_text().splitlines()))
+        tables.append([{k: v for k, v in r.items() if k != "wall_seconds_mean"} for r in rows])
+    assert tables[0] == tables[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--task", "nope"], "unknown task 'nope'"),
+        (["--task", "toy", "--strategies", "random,nope"], "unknown strategy nope"),
+        (["--task", "toy", "--budget", "0"], "must be a positive integer, got 0"),
+        (["--task", "toy", "--seeds", "-1"], "must be a positive integer, got -1"),
+        (["--task", "toy", "--seeds", "two"], "'two' is not an integer"),
+        (["--task", "toy", "--device", "tpu"], "invalid choice: 'tpu'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, message, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_a_used_output_folder_is_refused_and_left_untouched(tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    main(["--task", "toy", "--budget", "1", "--seeds", "1", "--out", str(out), "--quiet"])
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--task", "toy", "--budget", "2", "--seeds", "1", "--out", str(out), "--quiet"])
+    assert exit_info.value.code == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_module_entry_point_runs_and_help_teaches(tmp_path) -> None:
+    help_text = subprocess.run(
+        [sys.executable, "-m", "mfnas.bench", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for word in ("--task", "--strategies", "--budget", "--seeds", "--out", "--device", "examples"):
+        assert word in help_text
+    out = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, "-m", "mfnas.bench", "--task", "toy", "--budget", "2", "--seeds", "1",
+         "--strategies", "random", "--out", str(out)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "epoch" in done.stderr  # the progress bar
+    with sqlite3.connect(out / "trials.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM trials").fetchone()[0] == 2
