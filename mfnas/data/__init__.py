@@ -1,0 +1,1 @@
+"""Datasets behind the tasks, loaded from real sources and verified by content checksum."""
