@@ -12,6 +12,7 @@ import pytest
 
 from mfnas.bench import main
 from mfnas.leaderboard import COLUMNS
+from mfnas.strategies import STRATEGIES
 
 
 def test_toy_run_writes_every_output(tmp_path, capsys) -> None:
@@ -24,7 +25,7 @@ def test_toy_run_writes_every_output(tmp_path, capsys) -> None:
     }  # fmt: skip
     rows = list(csv.DictReader((out / "leaderboard.csv").read_text().splitlines()))
     assert tuple(rows[0]) == COLUMNS
-    assert {r["strategy"] for r in rows} == {"random", "smac-hb"}
+    assert {r["strategy"] for r in rows} == set(STRATEGIES)  # the default: every strategy
     assert all(r["n_seeds"] == "2" and float(r["budget_epochs_mean"]) <= 81 for r in rows)
     tests = [float(r["test_mean"]) for r in rows]
     assert tests == sorted(tests, reverse=True)  # best first

@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 from mfnas.strategies.base import Problem, Strategy, TrialSpec
+from mfnas.strategies.evolution import RegularizedEvolution
+from mfnas.strategies.grid import GridSearch
+from mfnas.strategies.hierarchical import Hierarchical
+from mfnas.strategies.hyperband import Hyperband
+from mfnas.strategies.one_epoch import OneEpoch
+from mfnas.strategies.optuna_hb import OptunaHyperband
+from mfnas.strategies.optuna_tpe import OptunaTPE
 from mfnas.strategies.random_search import RandomSearch
+from mfnas.strategies.smac_bo import SmacBO
 from mfnas.strategies.smac_hb import SmacHyperband
 
-STRATEGIES: dict[str, type[Strategy]] = {cls.name: cls for cls in (RandomSearch, SmacHyperband)}
+STRATEGIES: dict[str, type[Strategy]] = {
+    cls.name: cls
+    for cls in (
+        GridSearch,
+        RandomSearch,
+        OneEpoch,
+        RegularizedEvolution,
+        SmacBO,
+        Hyperband,
+        SmacHyperband,
+        Hierarchical,
+        OptunaTPE,
+        OptunaHyperband,
+    )
+}
 
 
 def make_strategy(name: str, problem: Problem, seed: int) -> Strategy:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
 
+from mfnas.strategies.configs import sample_config
 from mfnas.tasks.base import Result
 
 
@@ -59,9 +60,7 @@ class Strategy(ABC):
 
     def _sample(self) -> Configuration:
         """One configuration sampled uniformly from the space with this strategy's RNG."""
-        seed = int(self.rng.integers(2**31 - 1))
-        self.problem.space.seed(seed)
-        return self.problem.space.sample_configuration()
+        return sample_config(self.problem.space, self.rng)
 
     def cost(self, result: Result) -> float:
         """The objective as a non-negative cost to minimise.
@@ -69,7 +68,11 @@ class Strategy(ABC):
         Maximised objectives lie in [0, 1] (NDCG, accuracy), so their cost is ``1 - objective``;
         minimised ones (RMSE) are costs already. Positive costs suit SMAC's log-scale models.
         """
-        return 1.0 - result.objective if self.problem.maximize else result.objective
+        return self.value_cost(result.objective)
+
+    def value_cost(self, value: float) -> float:
+        """One objective value (e.g. a point of a learning curve) as a cost, like ``cost``."""
+        return 1.0 - value if self.problem.maximize else value
 
     @abstractmethod
     def ask(self, budget_left: int) -> TrialSpec | None:
