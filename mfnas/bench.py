@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 import mfnas
 from mfnas.device import DEVICES
-from mfnas.leaderboard import write_leaderboard
+from mfnas.report import publish
 from mfnas.runner import run_study
 from mfnas.store import Store, TrialRecord
 from mfnas.strategies import STRATEGIES
@@ -35,7 +35,9 @@ EXAMPLES = """examples:
   python -m mfnas.bench --task recsys --strategies random,smac-hb --budget 5 --seeds 2
   python -m mfnas.bench --task toy --out runs/toy-demo     # the analytic test task, seconds
 
-outputs (in --out): leaderboard.md, leaderboard.csv, trials.sqlite, run.json
+outputs (in --out): leaderboard.md, leaderboard.csv, report.html, anytime.png,
+  test_scores.png, ranks.png, importance.csv (+ .png), trials.sqlite, run.json;
+  python -m mfnas.report DIR rebuilds all but the last two from trials.sqlite
 """
 
 
@@ -188,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             max_epochs=task.max_epochs,
             budget_epochs=budget_epochs,
             command=command,
+            space=task.space.to_serialized_dict(),
         )
         total = budget_epochs * len(strategies) * args.seeds
         with tqdm(total=total, unit="epoch", disable=args.quiet, dynamic_ncols=True) as bar:
@@ -201,12 +204,12 @@ def main(argv: list[str] | None = None) -> int:
 
                     summary = run_study(task, strategy, seed, budget_epochs, store, advance)
                     bar.update(budget_epochs - summary.epochs_spent)  # unspent budget
-        rows = write_leaderboard(store, out)
-    run_info["finished"] = _now()
-    (out / "run.json").write_text(json.dumps(run_info, indent=2) + "\n")
+        run_info["finished"] = _now()
+        (out / "run.json").write_text(json.dumps(run_info, indent=2) + "\n")
+        rows = publish(store, out)
     if not args.quiet:
         print((out / "leaderboard.md").read_text())
-    print(f"wrote {out}/leaderboard.md, leaderboard.csv, trials.sqlite, run.json")
+    print(f"wrote {out}/: leaderboard.md/.csv, report.html, plots, trials.sqlite, run.json")
     return 0 if rows else 1
 
 

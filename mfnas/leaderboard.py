@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from mfnas.stats import best_so_far, bootstrap_ci, mean_ranks, speedup
 from mfnas.store import Store, TrialRecord, incumbent
 
 COLUMNS = (
@@ -20,18 +24,29 @@ COLUMNS = (
     "n_seeds",
     "metric",
     "val_mean",
+    "val_std",
     "test_mean",
     "test_std",
+    "test_ci_low",
+    "test_ci_high",
+    "mean_rank",
+    "speedup_vs_random",
     "budget_epochs_mean",
     "trials_mean",
     "crashed_mean",
     "wall_seconds_mean",
 )
+REFERENCE = "random"
+GRID_POINTS = 200
 
 
 @dataclass(frozen=True)
 class SeedOutcome:
-    """One (strategy, seed) study as read back from the store."""
+    """One (strategy, seed) study as read back from the store.
+
+    ``events`` holds (epochs spent when it finished, validation objective) of every ``ok``
+    full-fidelity evaluation, in finishing order: the study's anytime trajectory.
+    """
 
     strategy: str
     seed: int
@@ -40,14 +55,24 @@ class SeedOutcome:
     trials: int
     crashed: int
     wall_seconds: float
+    events: tuple[tuple[int, float], ...]
 
 
 def _mean(values: list[float]) -> float:
-    return statistics.fmean(values) if values else float("nan")
+    return statistics.fmean(values) if values else math.nan
 
 
 def _std(values: list[float]) -> float:
-    return statistics.stdev(values) if len(values) > 1 else 0.0 if values else float("nan")
+    return statistics.stdev(values) if len(values) > 1 else 0.0 if values else math.nan
+
+
+def _events(records: list[TrialRecord], max_epochs: int) -> tuple[tuple[int, float], ...]:
+    spent, events = 0, []
+    for record in records:
+        spent += record.epochs
+        if record.status == "ok" and record.epochs >= max_epochs:
+            events.append((spent, record.curve[-1]))
+    return tuple(events)
 
 
 def seed_outcomes(store: Store) -> list[SeedOutcome]:
@@ -65,38 +90,88 @@ def seed_outcomes(store: Store) -> list[SeedOutcome]:
             trials=len(records),
             crashed=sum(r.status == "crashed" for r in records),
             wall_seconds=max(r.end for r in records),
+            events=_events(records, meta["max_epochs"]),
         )
         for (strategy, seed), records in groups.items()
     ]
 
 
+def _by_strategy(outcomes: list[SeedOutcome]) -> dict[str, list[SeedOutcome]]:
+    grouped: dict[str, list[SeedOutcome]] = {}
+    for outcome in outcomes:
+        grouped.setdefault(outcome.strategy, []).append(outcome)
+    return grouped
+
+
+def _test_score(outcome: SeedOutcome, metric: str) -> float:
+    best = outcome.best
+    return best.test[metric] if best is not None and best.test else math.nan
+
+
+def anytime_curves(store: Store) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Best-so-far full-fidelity validation score against epochs spent, per strategy.
+
+    Returns the grid of epochs (0..budget) and, per strategy, a (seeds x grid) array; a point
+    before a seed's first full-fidelity evaluation is NaN.
+    """
+    meta = store.meta()
+    grid = np.unique(np.linspace(0, meta["budget_epochs"], GRID_POINTS + 1).round())
+    curves = {
+        strategy: np.array([best_so_far(o.events, grid, meta["maximize"]) for o in outcomes])
+        for strategy, outcomes in _by_strategy(seed_outcomes(store)).items()
+    }
+    return grid, curves
+
+
+def _mean_curve(curves: np.ndarray) -> np.ndarray:
+    """Mean over seeds, defined only where every seed has a value."""
+    return np.where(np.isnan(curves).any(axis=0), np.nan, curves.mean(axis=0))
+
+
 def leaderboard_rows(store: Store) -> list[dict[str, Any]]:
     """One row per strategy (columns ``COLUMNS``), best test mean first."""
     meta = store.meta()
-    metric = meta["metric"]
-    by_strategy: dict[str, list[SeedOutcome]] = {}
-    for outcome in seed_outcomes(store):
-        by_strategy.setdefault(outcome.strategy, []).append(outcome)
+    metric, maximize = meta["metric"], meta["maximize"]
+    outcomes = seed_outcomes(store)
+    grouped = _by_strategy(outcomes)
+    seeds = sorted({o.seed for o in outcomes})
+    per_seed = [
+        {s: next((_test_score(o, metric) for o in grouped[s] if o.seed == seed), math.nan)
+         for s in grouped}
+        for seed in seeds
+    ]  # fmt: skip
+    ranks = mean_ranks(per_seed, maximize)
+    grid, curves = anytime_curves(store)
+    reference = _mean_curve(curves[REFERENCE]) if REFERENCE in curves else None
     rows = []
-    for strategy, outcomes in by_strategy.items():
-        found = [o.best for o in outcomes if o.best is not None]
-        tests = [b.test[metric] for b in found if b.test]
+    for strategy, group in grouped.items():
+        found = [o.best for o in group if o.best is not None]
+        tests = [t for t in (_test_score(o, metric) for o in group) if not math.isnan(t)]
+        vals = [b.curve[-1] for b in found]
+        low, high = bootstrap_ci(tests)
         rows.append(
             {
                 "strategy": strategy,
-                "n_seeds": len(outcomes),
+                "n_seeds": len(group),
                 "metric": metric,
-                "val_mean": _mean([b.curve[-1] for b in found]),
+                "val_mean": _mean(vals),
+                "val_std": _std(vals),
                 "test_mean": _mean(tests),
                 "test_std": _std(tests),
-                "budget_epochs_mean": _mean([o.budget_epochs for o in outcomes]),
-                "trials_mean": _mean([o.trials for o in outcomes]),
-                "crashed_mean": _mean([o.crashed for o in outcomes]),
-                "wall_seconds_mean": _mean([o.wall_seconds for o in outcomes]),
+                "test_ci_low": low,
+                "test_ci_high": high,
+                "mean_rank": ranks[strategy],
+                "speedup_vs_random": math.nan
+                if reference is None
+                else speedup(reference, _mean_curve(curves[strategy]), grid, maximize),
+                "budget_epochs_mean": _mean([o.budget_epochs for o in group]),
+                "trials_mean": _mean([o.trials for o in group]),
+                "crashed_mean": _mean([o.crashed for o in group]),
+                "wall_seconds_mean": _mean([o.wall_seconds for o in group]),
             }
         )
-    sign = -1.0 if meta["maximize"] else 1.0
-    return sorted(rows, key=lambda r: (r["test_mean"] != r["test_mean"], sign * r["test_mean"]))
+    sign = -1.0 if maximize else 1.0
+    return sorted(rows, key=lambda r: (math.isnan(r["test_mean"]), sign * r["test_mean"]))
 
 
 def incumbent_metrics(store: Store) -> dict[str, dict[str, float]]:
@@ -111,13 +186,27 @@ def incumbent_metrics(store: Store) -> dict[str, dict[str, float]]:
     }
 
 
+def best_outcome(store: Store) -> SeedOutcome | None:
+    """The (strategy, seed) study whose incumbent has the best validation score overall."""
+    found = [o for o in seed_outcomes(store) if o.best is not None]
+    if not found:
+        return None
+    sign = 1.0 if store.meta()["maximize"] else -1.0
+    return max(found, key=lambda o: sign * o.best.curve[-1])
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
-        return "n/a" if value != value else f"{value:.4f}" if abs(value) < 10 else f"{value:.1f}"
+        if math.isnan(value):
+            return ""
+        if math.isinf(value):
+            return "inf"
+        return f"{value:.4f}" if abs(value) < 10 else f"{value:.1f}"
     return str(value)
 
 
-def _md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
+def md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    """A Markdown table (floats to 4 decimals, NaN empty) as lines."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return lines + ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
 
@@ -140,24 +229,23 @@ def write_leaderboard(store: Store, out_dir: str | Path) -> list[dict[str, Any]]
         f"({'higher' if meta['maximize'] else 'lower'} is better); the incumbent of each seed is "
         f"its best evaluation at full fidelity ({meta['max_epochs']} epochs) on validation, and "
         f"only its test score is read. Budget: {meta['budget_epochs']} epochs per strategy and "
-        "seed, every evaluation counted. Best test mean first.",
+        "seed, every evaluation counted. Best test mean first; `test_ci_*` is a 95% bootstrap "
+        "CI of the mean, `mean_rank` the mean rank by test score over seeds (1 = best), "
+        "`speedup_vs_random` the budget random search needs to reach its own final mean "
+        "best validation score divided by the budget this strategy needs (empty: never reached).",
         "",
-        *_md_table(list(COLUMNS), [[row[c] for c in COLUMNS] for row in rows]),
+        *md_table(list(COLUMNS), [[row[c] for c in COLUMNS] for row in rows]),
     ]
     metrics = incumbent_metrics(store)
     if metrics:
         names = list(next(iter(metrics.values())))
-        table = [
-            [s, *(metrics[s][n] for n in names)]
-            for s in (r["strategy"] for r in rows)
-            if s in metrics
-        ]
+        order = [r["strategy"] for r in rows if r["strategy"] in metrics]
         lines += ["", "## Incumbents' test metrics (mean over seeds)", ""]
-        lines += _md_table(["strategy", *names], table)
-    best = [o for o in seed_outcomes(store) if o.best is not None]
-    if best:
-        sign = 1.0 if meta["maximize"] else -1.0
-        top = max(best, key=lambda o: sign * o.best.curve[-1])
+        lines += md_table(
+            ["strategy", *names], [[s, *(metrics[s][n] for n in names)] for s in order]
+        )
+    top = best_outcome(store)
+    if top is not None:
         lines += [
             "",
             f"## Best configuration found (by validation: {top.strategy}, seed {top.seed})",

@@ -86,7 +86,7 @@ def run_study(
             seconds=result.seconds if result else end - start,
             start=start,
             end=end,
-            extra={"epoch_seconds": list(result.epoch_seconds)} if result else {},
+            extra={**result.extra, "epoch_seconds": list(result.epoch_seconds)} if result else {},
         )
         store.add(record)
         records.append(record)
