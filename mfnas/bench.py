@@ -173,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         "budget_epochs": budget_epochs,
         "versions": _versions(),
         "git_commit": _git_commit(),
+        "pythonhashseed": os.environ.get("PYTHONHASHSEED"),
         "machine": {
             "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(),
@@ -213,5 +214,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if rows else 1
 
 
-if __name__ == "__main__":
+def cli() -> NoReturn:
+    """Command-line entry: pin ``PYTHONHASHSEED`` (SMAC's proposals depend on string hashing,
+    so without it the same seed gives other trials in another process), then run ``main``."""
+    if "PYTHONHASHSEED" not in os.environ:
+        os.environ["PYTHONHASHSEED"] = "0"
+        os.execv(sys.executable, [sys.executable, "-m", "mfnas.bench", *sys.argv[1:]])
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    cli()

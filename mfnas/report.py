@@ -136,5 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """Command-line entry point."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    cli()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -84,13 +85,19 @@ def test_module_entry_point_runs_and_help_teaches(tmp_path) -> None:
     ).stdout
     for word in ("--task", "--strategies", "--budget", "--seeds", "--out", "--device", "examples"):
         assert word in help_text
-    out = tmp_path / "run"
-    done = subprocess.run(
-        [sys.executable, "-m", "mfnas.bench", "--task", "toy", "--budget", "2", "--seeds", "1",
-         "--strategies", "random", "--out", str(out)],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert "epoch" in done.stderr  # the progress bar
-    with sqlite3.connect(out / "trials.sqlite") as db:
-        assert db.execute("SELECT COUNT(*) FROM trials").fetchone()[0] == 2
+    trials = []
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
+    for name in ("a", "b"):  # two processes: SMAC's proposals must not depend on the hash seed
+        out = tmp_path / name
+        done = subprocess.run(
+            [sys.executable, "-m", "mfnas.bench", "--task", "toy", "--budget", "2", "--seeds",
+             "1", "--strategies", "random,smac-hb", "--out", str(out)],
+            capture_output=True, text=True, env=env,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "epoch" in done.stderr  # the progress bar
+        with sqlite3.connect(out / "trials.sqlite") as db:
+            trials.append(
+                db.execute("SELECT strategy, config, epochs, curve FROM trials").fetchall()
+            )
+    assert trials[0] == trials[1] and len(trials[0]) > 2
