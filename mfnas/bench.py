@@ -192,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             budget_epochs=budget_epochs,
             command=command,
             space=task.space.to_serialized_dict(),
+            references=task.references(),
         )
         total = budget_epochs * len(strategies) * args.seeds
         with tqdm(total=total, unit="epoch", disable=args.quiet, dynamic_ncols=True) as bar:

@@ -174,6 +174,16 @@ def leaderboard_rows(store: Store) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (math.isnan(r["test_mean"]), sign * r["test_mean"]))
 
 
+def reference_csv_rows(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """Reference rows for ``leaderboard.csv``, named ``reference:<name>``, with n_seeds 0."""
+    metric = meta["metric"]
+    return [
+        {"strategy": f"reference:{name}", "n_seeds": 0, "metric": metric,
+         "val_mean": ref["val"][metric], "test_mean": ref["test"][metric]}
+        for name, ref in (meta.get("references") or {}).items()
+    ]  # fmt: skip
+
+
 def incumbent_metrics(store: Store) -> dict[str, dict[str, float]]:
     """Per strategy, the mean over seeds of every test metric of the incumbents."""
     by_strategy: dict[str, list[dict[str, float]]] = {}
@@ -217,9 +227,10 @@ def write_leaderboard(store: Store, out_dir: str | Path) -> list[dict[str, Any]]
     meta = store.meta()
     rows = leaderboard_rows(store)
     with open(out / "leaderboard.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS, restval="")
         writer.writeheader()
         writer.writerows(rows)
+        writer.writerows(reference_csv_rows(meta))
     lines = [
         f"# Leaderboard: {meta['task']} ({meta.get('mode', 'live')})",
         "",
@@ -244,6 +255,15 @@ def write_leaderboard(store: Store, out_dir: str | Path) -> list[dict[str, Any]]
         lines += md_table(
             ["strategy", *names], [[s, *(metrics[s][n] for n in names)] for s in order]
         )
+    references = meta.get("references") or {}
+    if references:
+        metric = meta["metric"]
+        lines += ["", "## Reference rows (not searched; same split, fitted on train)", ""]
+        lines += md_table(
+            ["reference", f"val {metric}", f"test {metric}", "notes"],
+            [[name, ref["val"][metric], ref["test"][metric], ref.get("note", "")]
+             for name, ref in references.items()],
+        )  # fmt: skip
     top = best_outcome(store)
     if top is not None:
         lines += [

@@ -83,6 +83,17 @@ def write_report(store: Store, out: Path, rows: list[dict[str, Any]],
         "scores are read.</p>",
         _html_table(list(COLUMNS), [[r[c] for c in COLUMNS] for r in rows]),
     ]
+    references = meta.get("references") or {}
+    if references:
+        metric = meta["metric"]
+        parts += [
+            "<h2>Reference rows (not searched)</h2>",
+            _html_table(
+                ["reference", f"val {metric}", f"test {metric}", "notes"],
+                [[n, r["val"][metric], r["test"][metric], r.get("note", "")]
+                 for n, r in references.items()],
+            ),
+        ]  # fmt: skip
     parts += [f"<h2>{title}</h2>" + _image(out / name, title) for name, (title, _) in PLOTS.items()]
     best = "<p>No full-fidelity evaluation finished.</p>"
     if top is not None:

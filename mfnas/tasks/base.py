@@ -48,6 +48,7 @@ class Task(ABC):
 
     Subclasses set ``name``, ``metric`` (the validation objective's name), ``maximize``,
     ``min_epochs`` and ``max_epochs`` and provide ``space`` and ``evaluate``.
+    A maximised objective lies in [0, 1] (NDCG, accuracy).
     ``evaluate`` must be deterministic for a given ``(config, epochs, seed)`` where the
     libraries allow it, and must raise (not return garbage) when training fails.
     """
@@ -66,6 +67,11 @@ class Task(ABC):
     @abstractmethod
     def evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
         """Train ``config`` from scratch for ``epochs`` epochs with ``seed``; return its Result."""
+
+    def references(self) -> dict[str, dict[str, Any]]:
+        """Reference rows for the leaderboard, not searched: ``{name: {"val": metrics,
+        "test": metrics, ...}}`` computed on the same data split. None by default."""
+        return {}
 
     def better(self, a: float, b: float) -> bool:
         """True when objective value ``a`` is strictly better than ``b``."""
