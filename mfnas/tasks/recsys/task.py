@@ -1,0 +1,76 @@
+"""The recsys task: MovieLens-100K implicit feedback, top-10 full ranking, epochs as fidelity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ConfigSpace import Configuration, ConfigurationSpace
+
+from mfnas.device import resolve_device
+from mfnas.spaces import load_space
+from mfnas.tasks.base import Result, Task
+from mfnas.tasks.recsys.config import RecsysConfig
+from mfnas.tasks.recsys.split import Split, split_interactions
+from mfnas.tasks.recsys.train import OBJECTIVE, Trainer
+
+
+def load_split(data_dir: str | Path | None = None, seed: int = 0) -> Split:
+    """MovieLens-100K (every rating an implicit positive) split per user 80/10/10 with ``seed``."""
+    from mfnas.data.movielens import load_ml100k  # imported on first use: keeps imports light
+
+    return split_interactions(load_ml100k(data_dir)[:, :2], seed=seed)
+
+
+class RecsysTask(Task):
+    """Implicit-feedback recommendation on MovieLens-100K; the objective is validation NDCG@10.
+
+    The constructor only stores its parameters; the data, the split and the device are set up
+    on first use and cached, and left out when the task is pickled (a worker rebuilds them).
+    """
+
+    name = "recsys"
+    metric = OBJECTIVE
+    maximize = True
+    min_epochs = 1
+    max_epochs = 27
+
+    def __init__(
+        self,
+        data_dir: str | Path | None = None,
+        device: str = "auto",
+        split_seed: int = 0,
+        max_epochs: int | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        self.device = device
+        self.split_seed = split_seed
+        if max_epochs is not None:
+            self.max_epochs = max_epochs
+        self._split: Split | None = None
+        self._trainer: Trainer | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_split": None, "_trainer": None}
+
+    @property
+    def space(self) -> ConfigurationSpace:
+        return load_space(self.name)
+
+    @property
+    def split(self) -> Split:
+        """The train/validation/test split (loaded and cut on first use)."""
+        if self._split is None:
+            self._split = load_split(self.data_dir, self.split_seed)
+        return self._split
+
+    def references(self) -> dict[str, dict[str, Any]]:
+        """Most-popular and tuned EASE on this task's split (see ``reference.py``)."""
+        from mfnas.tasks.recsys.reference import reference_rows
+
+        return reference_rows(self.split)
+
+    def evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+        if self._trainer is None:
+            self._trainer = Trainer(self.split, resolve_device(self.device))
+        return self._trainer.run(RecsysConfig.from_mapping(dict(config)), int(epochs), int(seed))

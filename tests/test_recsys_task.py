@@ -1,0 +1,171 @@
+"""The recsys trainer and task on a small synthetic split (plus one real-data smoke test)."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from mfnas.data.movielens import DataError, load_ml100k
+from mfnas.tasks.base import Result
+from mfnas.tasks.recsys import RecsysConfig, RecsysTask, Trainer, build_model, split_interactions
+from mfnas.tasks.recsys.metrics import metric_names
+from mfnas.tasks.recsys.models import FastDropout
+from mfnas.tasks.recsys.split import Split
+
+CPU = torch.device("cpu")
+BASE = {
+    "embedding_dim": 8,
+    "init_std": 0.1,
+    "loss": "bpr",
+    "num_negatives": 2,
+    "optimizer": "adam",
+    "learning_rate": 0.01,
+    "weight_decay": 1e-6,
+    "batch_size": 64,
+}
+TOWER = {"mlp_layers": 2, "mlp_width": 16, "mlp_activation": "gelu", "mlp_dropout": 0.2}
+CONFIGS = {
+    "mf": {"model": "mf"},
+    "gmf-bce-adagrad": {"model": "gmf", "loss": "bce", "optimizer": "adagrad"},
+    "mlp-softmax": {"model": "mlp", "loss": "softmax", **TOWER},
+    "neumf": {"model": "neumf", **TOWER, "mlp_activation": "tanh"},
+    "lightgcn": {"model": "lightgcn", "gcn_layers": 2},
+}
+
+
+@pytest.fixture(scope="module")
+def split() -> Split:
+    """40 users with 12-24 of 50 items each, split 80/10/10."""
+    rng = np.random.default_rng(0)
+    pairs = [
+        (user, item)
+        for user in range(40)
+        for item in rng.choice(50, size=rng.integers(12, 25), replace=False)
+    ]
+    return split_interactions(np.array(pairs))
+
+
+@pytest.fixture(scope="module")
+def trainer(split: Split) -> Trainer:
+    return Trainer(split, CPU)
+
+
+def _config(name: str, **changes: object) -> RecsysConfig:
+    return RecsysConfig.from_mapping({**BASE, **CONFIGS[name], **changes})
+
+
+def _check(result: Result, epochs: int) -> None:
+    assert len(result.curve) == len(result.epoch_seconds) == result.epochs == epochs
+    assert set(result.val) == set(result.test or {}) == set(metric_names(10))
+    assert result.is_finite()
+    assert all(0.0 <= v <= 1.0 for v in [*result.curve, *result.val.values()])
+    assert all(0.0 <= v <= 1.0 for v in (result.test or {}).values())
+    assert result.curve[-1] == result.val["ndcg@10"]
+    assert result.seconds >= sum(result.epoch_seconds) > 0
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_every_model_trains_and_reports(trainer: Trainer, name: str) -> None:
+    _check(trainer.run(_config(name), epochs=2, seed=0), epochs=2)
+
+
+@pytest.mark.parametrize("name", ["neumf", "lightgcn"])
+def test_same_seed_gives_the_same_result(trainer: Trainer, name: str) -> None:
+    first, again = (trainer.run(_config(name), epochs=2, seed=3) for _ in range(2))
+    assert first.curve == again.curve
+    assert first.test == again.test
+    assert first.extra["train_loss"] == again.extra["train_loss"]
+    other = trainer.run(_config(name), epochs=2, seed=4)
+    assert other.extra["train_loss"] != first.extra["train_loss"]
+
+
+def test_non_finite_loss_raises(trainer: Trainer) -> None:
+    with pytest.raises(FloatingPointError):
+        trainer.run(_config("mf", init_std=1e25), epochs=1, seed=0)
+
+
+def test_score_all_agrees_with_score_pairs() -> None:
+    # 300 items: 2 items per user are gathered, 5 are picked from a product with every item.
+    n_users, n_items = 20, 300
+    train = np.stack([np.arange(n_items) % n_users, np.arange(n_items)], axis=1)
+    users = torch.arange(n_users)
+    for name in CONFIGS:
+        model = build_model(_config(name), n_users, n_items, train).eval()
+        with torch.no_grad():
+            full = model.score_all(users)
+            assert full.shape == (n_users, n_items)
+            for m in (2, 5):
+                items = torch.arange(10, 10 + m).expand(n_users, m)
+                pairs = model.score_pairs(users, items)
+                assert torch.allclose(full[:, 10 : 10 + m], pairs, atol=1e-5), (name, m)
+            single = model.score_pairs(users, torch.full((n_users,), 7))
+            assert torch.allclose(full[:, 7], single, atol=1e-5), name
+
+
+def test_fast_dropout_drops_p_and_keeps_the_mean() -> None:
+    dropout = FastDropout(0.3)
+    x = torch.ones(200_000)
+    y = dropout(x)
+    assert (y == 0).float().mean().item() == pytest.approx(0.3, abs=0.01)
+    assert y.mean().item() == pytest.approx(1.0, abs=0.02)
+    assert dropout.eval()(x) is x
+
+
+def test_embeddings_start_from_init_std(split: Split) -> None:
+    model = build_model(_config("mf", embedding_dim=64, init_std=0.03), 1000, 1000, split.train)
+    assert model.users.weight.std().item() == pytest.approx(0.03, rel=0.05)
+
+
+def test_config_conversion_and_errors() -> None:
+    config = RecsysConfig.from_mapping(
+        {**BASE, "model": "mlp", "mlp_width": np.int64(32), "loss": np.str_("bce")}
+    )
+    assert type(config.mlp_width) is int and type(config.loss) is str
+    with pytest.raises(ValueError, match="unknown"):
+        RecsysConfig.from_mapping({**BASE, "model": "mf", "colour": 1})
+    with pytest.raises(ValueError, match="mlp_layers"):
+        build_model(config, 3, 3, np.zeros((0, 2), dtype=np.int64))
+
+
+def test_task_contract_with_an_injected_split(split: Split) -> None:
+    task = RecsysTask(device="cpu", max_epochs=9)
+    assert (task.name, task.metric, task.maximize, task.min_epochs) == (
+        "recsys",
+        "ndcg@10",
+        True,
+        1,
+    )
+    assert task.max_epochs == 9 and RecsysTask().max_epochs == RecsysTask.max_epochs
+    assert pickle.loads(pickle.dumps(task)).split_seed == 0  # picklable before first use
+    task._split = split  # stands in for MovieLens-100K
+    space = task.space
+    for seed in range(3):  # sampled configurations carry numpy scalar values
+        space.seed(seed)
+        config = space.sample_configuration()
+        _check(task.evaluate(config, 1, seed), epochs=1)
+    revived = pickle.loads(pickle.dumps(task))
+    assert revived._split is None and revived._trainer is None  # caches stay behind
+
+
+@pytest.fixture()
+def offline_movielens() -> None:
+    """Skip unless MovieLens-100K loads without a download (cache or MFNAS_DATA_DIR)."""
+    try:
+        load_ml100k(download=False)
+    except DataError as exc:
+        pytest.skip(f"MovieLens-100K is not available offline: {exc}")
+
+
+@pytest.mark.usefixtures("offline_movielens")
+def test_default_mf_on_movielens_for_one_epoch() -> None:
+    task = RecsysTask(device="cpu")
+    split = task.split
+    assert (split.n_users, split.n_items) == (943, 1682)
+    assert (len(split.train), len(split.val), len(split.test)) == (80808, 9596, 9596)
+    result = task.evaluate(task.space.get_default_configuration(), 1, 0)
+    _check(result, epochs=1)
+    assert math.isfinite(result.objective)
