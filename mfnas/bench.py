@@ -1,9 +1,11 @@
 """``python -m mfnas.bench``: compare search strategies on one task under the same epoch budget.
 
 Every strategy runs once per seed (0..K-1) and spends ``--budget`` full trainings' worth of
-epochs (the sum over all its evaluations, final trainings included). Every evaluation is
-committed to ``trials.sqlite`` as it finishes; at the end ``leaderboard.md``/``.csv`` and
-``run.json`` are written into the output folder.
+epochs (the sum over all its evaluations, final trainings included). ``run.json`` is written
+when the run starts and again when it ends; every evaluation is committed to ``trials.sqlite``
+as it finishes; at the end the leaderboard, report and plots are written into the output folder.
+The (strategy, seed) studies run one after another, each with every worker (``--workers``,
+``--scheduler``); ``--resume`` continues an interrupted run from its store.
 """
 
 from __future__ import annotations
@@ -15,30 +17,55 @@ import platform
 import shlex
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
+from ConfigSpace import ConfigurationSpace
 from tqdm import tqdm
 
 import mfnas
+from mfnas.data.movielens import DataError
 from mfnas.device import DEVICES
+from mfnas.executors import Executor, SerialExecutor
 from mfnas.report import publish
-from mfnas.runner import run_study
+from mfnas.runner import ResumeError, run_study
+from mfnas.spaces import load_space_file
 from mfnas.store import Store, TrialRecord
 from mfnas.strategies import STRATEGIES
-from mfnas.tasks import TASKS, make_task
+from mfnas.tasks import TASKS, Task, make_task
 
 EXAMPLES = """examples:
-  python -m mfnas.bench --task recsys                      # default: every strategy, 3 seeds
-  python -m mfnas.bench --task recsys --strategies random,smac-hb --budget 5 --seeds 2
+  python -m mfnas.bench --task recsys                      # random vs smac-hb, 3 seeds
+  python -m mfnas.bench --task toy --strategies all        # every registered strategy
+  python -m mfnas.bench --task recsys --strategies random,evolution --budget 10 --seeds 2
   python -m mfnas.bench --task toy --out runs/toy-demo     # the analytic test task, seconds
+  python -m mfnas.bench --task recsys --workers 4          # 4 evaluations at once (Dask)
+  python -m mfnas.bench --task recsys --scheduler tcp://head:8786   # on a running cluster
+  python -m mfnas.bench --resume --out runs/recsys-demo    # continue an interrupted run
+
+faults: an evaluation that raises or returns NaN/inf is recorded crashed, its epochs spent, and
+  the run goes on; one whose Dask worker dies is retried once, then recorded crashed
 
 outputs (in --out): leaderboard.md, leaderboard.csv, report.html, anytime.png,
   test_scores.png, ranks.png, importance.csv (+ .png), trials.sqlite, run.json;
   python -m mfnas.report DIR rebuilds all but the last two from trials.sqlite
 """
+
+
+RUN_ARGUMENTS = ("task", "strategies", "budget", "seeds", "max_epochs", "space")
+DEFAULT_BUDGET, DEFAULT_SEEDS = 5, 3
+#: The default comparison: random search against SMAC's model-based Hyperband. Every registered
+#: strategy (``--strategies all``) on live recsys takes hours on 2 CPU cores; see the README.
+DEFAULT_STRATEGIES = ("random", "smac-hb")
+OUTPUTS = (
+    "trials.sqlite", "trials.sqlite-wal", "trials.sqlite-shm", "run.json", "leaderboard.md",
+    "leaderboard.csv", "report.html", "anytime.png", "test_scores.png", "ranks.png",
+    "importance.csv", "importance.png",
+)  # fmt: skip
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,6 +85,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m mfnas.bench",
@@ -69,31 +106,41 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--task", required=True, help=f"task to search: {', '.join(TASKS)}")
+    parser.add_argument(
+        "--task", help=f"task to search (required unless --resume): {', '.join(TASKS)}"
+    )
     parser.add_argument(
         "--strategies",
-        default=",".join(STRATEGIES),
-        help=f"comma-separated strategies (default: all registered: {','.join(STRATEGIES)})",
+        help=f"comma-separated strategies, or 'all' for every registered one "
+        f"({','.join(STRATEGIES)}); default: {','.join(DEFAULT_STRATEGIES)}",
     )
     parser.add_argument(
         "--budget",
         type=_positive,
-        default=10,
         help="budget per strategy and seed, in full trainings' worth of epochs: "
-        "N means N x max-epochs epochs summed over every evaluation (default: 10)",
+        f"N means N x max-epochs epochs summed over every evaluation (default: {DEFAULT_BUDGET})",
     )
     parser.add_argument(
-        "--seeds", type=_positive, default=3, help="number of seeds, run as 0..K-1 (default: 3)"
+        "--seeds",
+        type=_positive,
+        help=f"number of seeds, run as 0..K-1 (default: {DEFAULT_SEEDS})",
     )
     parser.add_argument(
         "--out",
         type=Path,
-        help="output folder (default: a new runs/<task>-<time>/); must not hold a run already",
+        help="output folder (default: a new runs/<task>-<time>/); one that holds a run already "
+        "is refused unless --resume or --overwrite is given",
     )
     parser.add_argument(
         "--max-epochs",
         type=_positive,
         help="full fidelity in epochs (default: the task's own, e.g. 27 for recsys)",
+    )
+    parser.add_argument(
+        "--space",
+        metavar="FILE",
+        help="a ConfigSpace YAML file to search instead of the task's own space "
+        "(spaces/<task>.yaml shows the format); it must use the task's hyperparameter names",
     )
     parser.add_argument(
         "--device", choices=DEVICES, default="auto", help="torch device (default: auto)"
@@ -102,6 +149,40 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         help="folder with MovieLens-100K's u.data (default: $MFNAS_DATA_DIR, the cache, "
         "then a download)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive,
+        metavar="N",
+        help="evaluations run at once: N > 1 starts a local Dask cluster of N single-threaded "
+        "worker processes; 1 (the default) evaluates in this process. With --scheduler: "
+        "evaluations kept in flight (default: the cluster's worker threads at start)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the evaluations on an existing Dask cluster (e.g. tcp://host:8786) instead",
+    )
+    parser.add_argument(
+        "--trial-timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="an evaluation running longer on its worker is cancelled, its worker restarted, "
+        "and it is recorded crashed (default: no limit). Stopping one needs a worker process, so "
+        "this runs evaluations on a local Dask cluster even with --workers 1",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the interrupted run in --out with its own arguments (task, strategies, "
+        "budget, seeds, max-epochs, space; giving other values is an error): finished "
+        "evaluations are kept, the others run; --workers, --scheduler, --trial-timeout, "
+        "--device and --data-dir may change",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run in --out: delete its trials.sqlite, run.json and outputs first",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -136,40 +217,92 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; returns the exit status (2 for bad input)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.task not in TASKS:
-        parser.error(f"unknown task {args.task!r}; choose from {', '.join(TASKS)}")
-    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+def _given(args: argparse.Namespace) -> dict[str, Any]:
+    """The run arguments as given on the command line (None where left out)."""
+    strategies = args.strategies
+    if strategies is not None:
+        strategies = [s.strip() for s in strategies.split(",") if s.strip()]
+    return {
+        "task": args.task,
+        "strategies": strategies,
+        "budget": args.budget,
+        "seeds": args.seeds,
+        "max_epochs": args.max_epochs,
+        "space": args.space,
+    }
+
+
+def _new_run(parser: argparse.ArgumentParser, given: dict[str, Any]) -> dict[str, Any]:
+    """The run arguments of a new run: checked, defaults filled in."""
+    task, strategies = given["task"], given["strategies"]
+    if task is None:
+        parser.error("the following arguments are required: --task")
+    if task not in TASKS:
+        parser.error(f"unknown task {task!r}; choose from {', '.join(TASKS)}")
+    if strategies is None:
+        strategies = list(DEFAULT_STRATEGIES)
+    elif strategies == ["all"]:
+        strategies = list(STRATEGIES)
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown or not strategies:
         parser.error(
             f"unknown strategy {', '.join(unknown) or '(none given)'}; "
             f"choose from {', '.join(STRATEGIES)}"
         )
-    started = datetime.now(timezone.utc)
-    out = args.out or Path("runs") / f"{args.task}-{started:%Y%m%d-%H%M%S}"
-    if (out / "trials.sqlite").exists():
-        parser.error(f"{out} already holds a run (trials.sqlite); choose another --out")
+    return {
+        **given,
+        "strategies": strategies,
+        "budget": given["budget"] or DEFAULT_BUDGET,
+        "seeds": given["seeds"] or DEFAULT_SEEDS,
+    }
+
+
+def _stored_run(
+    parser: argparse.ArgumentParser, out: Path, given: dict[str, Any]
+) -> dict[str, Any]:
+    """``out``'s run.json, after checking the run arguments given agree with its own."""
     try:
-        task = make_task(
-            args.task, max_epochs=args.max_epochs, device=args.device, data_dir=args.data_dir
-        )
-        task.space  # noqa: B018 - load the space now so a broken one fails before any work
-    except (ValueError, OSError) as exc:
-        parser.error(str(exc))
-    out.mkdir(parents=True, exist_ok=True)
-    command = shlex.join(["python", "-m", "mfnas.bench", *(sys.argv[1:] if argv is None else argv)])
-    budget_epochs = args.budget * task.max_epochs
-    run_info = {
+        info = json.loads((out / "run.json").read_text())
+        stored = {key: info["arguments"][key] for key in RUN_ARGUMENTS}
+    except (OSError, ValueError, KeyError):
+        parser.error(f"{out} holds no run to resume (no readable run.json)")
+    for key, value in given.items():
+        if value is not None and value != stored[key]:
+            parser.error(
+                f"--resume continues {out} with its own arguments: --{key.replace('_', '-')} "
+                f"{value} differs from its {stored[key]}"
+            )
+    return info
+
+
+def _holds_run(out: Path) -> bool:
+    return (out / "trials.sqlite").exists() or (out / "run.json").exists()
+
+
+@contextmanager
+def _executor(args: argparse.Namespace, task: Task) -> Iterator[Executor]:
+    """Serial in this process by default; on Dask for --workers > 1, --scheduler or a timeout."""
+    if args.scheduler is None and args.trial_timeout is None and (args.workers or 1) == 1:
+        yield SerialExecutor(task)
+        return
+    from mfnas.parallel import DaskExecutor, dask_client  # Dask is imported only when used
+
+    with dask_client(args.workers, args.scheduler) as (client, slots):
+        yield DaskExecutor(client, task, slots, args.trial_timeout)
+
+
+def _new_run_info(
+    command: str, run: dict[str, Any], args: argparse.Namespace, task: Task, budget_epochs: int
+) -> dict[str, Any]:
+    """What run.json holds of a new run: its arguments, versions and machine, its start."""
+    options = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    return {
         "command": command,
-        "arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "arguments": {**options, **run},
         "task": task.name,
         "mode": "live",
-        "strategies": strategies,
-        "seeds": list(range(args.seeds)),
+        "strategies": run["strategies"],
+        "seeds": list(range(run["seeds"])),
         "budget_epochs": budget_epochs,
         "versions": _versions(),
         "git_commit": _git_commit(),
@@ -181,31 +314,116 @@ def main(argv: list[str] | None = None) -> int:
         },
         "started": _now(),
     }
-    with Store(out / "trials.sqlite") as store:
-        store.set_meta(
-            task=task.name,
-            mode="live",
-            metric=task.metric,
-            maximize=task.maximize,
-            min_epochs=task.min_epochs,
-            max_epochs=task.max_epochs,
-            budget_epochs=budget_epochs,
-            command=command,
-            space=task.space.to_serialized_dict(),
-            references=task.references(),
+
+
+def _write_meta(
+    store: Store, task: Task, budget_epochs: int, command: str, references: dict[str, Any]
+) -> None:
+    """The run metadata the leaderboard reads, written once per store."""
+    store.set_meta(
+        task=task.name,
+        mode="live",
+        metric=task.metric,
+        maximize=task.maximize,
+        min_epochs=task.min_epochs,
+        max_epochs=task.max_epochs,
+        budget_epochs=budget_epochs,
+        command=command,
+        space=task.space.to_serialized_dict(),
+        references=references,
+    )
+
+
+def _locate(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[Path, dict[str, Any], dict[str, Any] | None, dict[str, Any]]:
+    """The output folder, the run arguments, and for a resumed run its run.json and metadata.
+
+    Exits 2 for arguments that do not make a run, or a folder that does not suit ``args``.
+    """
+    if args.resume and args.overwrite:
+        parser.error("--resume and --overwrite exclude each other")
+    if args.resume:
+        if args.out is None:
+            parser.error("--resume needs --out, the folder of the run to continue")
+        run_info = _stored_run(parser, args.out, _given(args))
+        meta: dict[str, Any] = {}
+        if (args.out / "trials.sqlite").exists():
+            with Store(args.out / "trials.sqlite") as store:
+                meta = store.meta()
+        return args.out, {key: run_info["arguments"][key] for key in RUN_ARGUMENTS}, run_info, meta
+    run = _new_run(parser, _given(args))
+    started = datetime.now(timezone.utc)
+    out = args.out or Path("runs") / f"{run['task']}-{started:%Y%m%d-%H%M%S}"
+    if _holds_run(out) and not args.overwrite:
+        parser.error(
+            f"{out} already holds a run (trials.sqlite); choose another --out, continue it "
+            "with --resume or replace it with --overwrite"
         )
-        total = budget_epochs * len(strategies) * args.seeds
-        with tqdm(total=total, unit="epoch", disable=args.quiet, dynamic_ncols=True) as bar:
-            for strategy in strategies:
-                for seed in range(args.seeds):
-                    bar.set_description(f"{strategy} seed {seed}")
+    return out, run, None, {}
 
-                    def advance(record: TrialRecord) -> None:
-                        bar.update(record.epochs)
-                        bar.set_postfix(trial=record.trial_id, status=record.status)
 
-                    summary = run_study(task, strategy, seed, budget_epochs, store, advance)
-                    bar.update(budget_epochs - summary.epochs_spent)  # unspent budget
+def _build_task(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    run: dict[str, Any],
+    meta: dict[str, Any],
+) -> tuple[Task, dict[str, Any] | None]:
+    """The task (over a resumed run's stored space, else ``--space``'s, else its own) and its
+    reference rows (None when ``meta`` holds them already). Exits 2 when it cannot be built."""
+    try:
+        if "space" in meta:  # a resumed run keeps the space it began with
+            space = ConfigurationSpace.from_serialized_dict(meta["space"])
+        else:
+            space = load_space_file(run["space"]) if run["space"] else None
+        task = make_task(
+            run["task"],
+            space=space,
+            max_epochs=run["max_epochs"],
+            device=args.device,
+            data_dir=args.data_dir,
+        )
+        task.space  # noqa: B018 - load the space now so a broken one fails before any work
+        return task, None if meta else task.references()
+    except (ValueError, OSError, DataError) as exc:
+        parser.error(str(exc))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; returns the exit status (2 for bad input, 130 when interrupted)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = shlex.join(["python", "-m", "mfnas.bench", *(sys.argv[1:] if argv is None else argv)])
+    out, run, run_info, meta = _locate(parser, args)
+    task, references = _build_task(parser, args, run, meta)
+    budget_epochs = run["budget"] * task.max_epochs
+    with ExitStack() as stack:
+        try:  # before the folder is touched: a cluster that cannot start changes nothing
+            executor = stack.enter_context(_executor(args, task))
+        except OSError as exc:
+            where = f"the Dask scheduler at {args.scheduler}" if args.scheduler else "Dask workers"
+            parser.error(f"cannot reach {where}: {exc}")
+        if args.overwrite:
+            for name in OUTPUTS:
+                (out / name).unlink(missing_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
+        if run_info is None:
+            run_info = _new_run_info(command, run, args, task, budget_epochs)
+        else:
+            run_info.pop("finished", None)
+            run_info.setdefault("resumed", []).append({"command": command, "at": _now()})
+        (out / "run.json").write_text(json.dumps(run_info, indent=2) + "\n")
+        store = stack.enter_context(Store(out / "trials.sqlite"))
+        if references is not None:
+            _write_meta(store, task, budget_epochs, command, references)
+        try:
+            _run_studies(args, run, task, budget_epochs, store, executor)
+        except (ResumeError, DataError) as exc:
+            parser.error(str(exc))
+        except KeyboardInterrupt:
+            again = shlex.join(["python", "-m", "mfnas.bench", "--resume", "--out", str(out)])
+            print(f"interrupted; continue with: {again}", file=sys.stderr)
+            return 130
         run_info["finished"] = _now()
         (out / "run.json").write_text(json.dumps(run_info, indent=2) + "\n")
         rows = publish(store, out)
@@ -213,6 +431,41 @@ def main(argv: list[str] | None = None) -> int:
         print((out / "leaderboard.md").read_text())
     print(f"wrote {out}/: leaderboard.md/.csv, report.html, plots, trials.sqlite, run.json")
     return 0 if rows else 1
+
+
+def _run_studies(
+    args: argparse.Namespace,
+    run: dict[str, Any],
+    task: Task,
+    budget_epochs: int,
+    store: Store,
+    executor: Executor,
+) -> None:
+    """Every (strategy, seed) study, one after another, each with every worker."""
+    total = budget_epochs * len(run["strategies"]) * run["seeds"]
+    done = sum(r.epochs for r in store.records())  # of a resumed run
+    with tqdm(
+        total=total, initial=done, unit="epoch", disable=args.quiet, dynamic_ncols=True
+    ) as bar:
+        for strategy in run["strategies"]:
+            for seed in range(run["seeds"]):
+                bar.set_description(f"{strategy} seed {seed}")
+
+                def advance(record: TrialRecord) -> None:
+                    bar.update(record.epochs)
+                    bar.set_postfix(trial=record.trial_id, status=record.status)
+
+                summary = run_study(
+                    task,
+                    strategy,
+                    seed,
+                    budget_epochs,
+                    store,
+                    advance,
+                    executor=executor,
+                    resume=args.resume,
+                )
+                bar.update(budget_epochs - summary.epochs_spent)  # unspent budget
 
 
 def cli() -> NoReturn:

@@ -1,26 +1,42 @@
 """The runner: spends a fixed epoch budget of one (strategy, seed) study and records every trial.
 
-Data flow: the strategy *asks* for (config, epochs); the task evaluates it; the record goes to
-the store and the result (without test metrics) is *told* back. The budget is the sum of the
-epochs of every evaluation, crashed ones included, and is never exceeded.
+Data flow: the strategy *asks* for (config, epochs); an executor evaluates it (in this process,
+or on Dask workers, see ``mfnas.executors``); the record goes to the store and the result
+(without test metrics) is *told* back. Up to ``executor.slots`` trials are in flight; each is
+told as it finishes, in any order. The budget is the sum of the epochs of every evaluation,
+crashed ones included: a trial starts only if the epochs of the finished and in-flight trials
+plus its own fit, so the budget is never exceeded.
+
+A resumed study is rebuilt from its records: the strategy, created again with its seed, is
+asked each recorded trial again after as many tells as when it first proposed it, must propose
+the same (config, epochs), and is told the recorded result. Trials it had asked that have no
+record (in flight when the run stopped) run again first.
 """
 
 from __future__ import annotations
 
 import time
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
-from mfnas.spaces import config_seed, plain_config
+from mfnas.executors import Executor, Outcome, SerialExecutor
+from mfnas.spaces import plain_config
 from mfnas.store import Store, TrialRecord, incumbent
 from mfnas.strategies import Problem, Strategy, TrialSpec, make_strategy
 from mfnas.tasks.base import Result, Task
 
 
+class ResumeError(RuntimeError):
+    """A stored study cannot be replayed: its strategy now proposes other trials."""
+
+
 @dataclass(frozen=True)
 class StudySummary:
-    """What one (strategy, seed) study spent and found (validation only)."""
+    """What one (strategy, seed) study spent and found (validation only), resumed parts too.
+
+    ``wall_seconds`` is the study clock when its last trial ended.
+    """
 
     strategy: str
     seed: int
@@ -31,23 +47,129 @@ class StudySummary:
     wall_seconds: float
 
 
-def evaluate_trial(task: Task, spec: TrialSpec, seed: int) -> tuple[Result | None, str | None]:
-    """Run one evaluation; exceptions and non-finite results become ``(None, error text)``."""
-    try:
-        result = task.evaluate(spec.config, spec.epochs, config_seed(spec.config, seed))
-    except Exception as exc:  # a crashing trial is recorded, never fatal to the run
-        last = traceback.format_exception_only(exc)[-1].strip()
-        return None, last
-    if len(result.curve) != spec.epochs:
-        return None, f"task returned {len(result.curve)} curve points for {spec.epochs} epochs"
-    if not result.is_finite():
-        return None, "non-finite metric (diverged)"
-    return result, None
-
-
 def problem_for(task: Task, budget_epochs: int) -> Problem:
     """The strategy's view of ``task`` under a budget of ``budget_epochs``."""
     return Problem(task.space, task.min_epochs, task.max_epochs, budget_epochs, task.maximize)
+
+
+@dataclass
+class _Study:
+    """A strategy and its bookkeeping: epochs committed (finished and in flight), tells made."""
+
+    strategy: Strategy
+    budget: int
+    committed: int = 0
+    told: int = 0
+    closed: bool = False  # the strategy broke its contract: it is asked nothing more
+    asked_after: dict[int, int] = field(default_factory=dict)
+
+    def ask(self) -> TrialSpec | None:
+        """The strategy's next trial within what is left of the budget, or None."""
+        if self.closed:
+            return None
+        left = self.budget - self.committed
+        spec = self.strategy.ask(left)
+        if spec is not None and not 1 <= spec.epochs <= left:
+            self.closed = True  # a strategy that breaks its contract ends its own study
+            return None
+        if spec is not None:
+            self.committed += spec.epochs
+            self.asked_after[spec.trial_id] = self.told
+        return spec
+
+    def tell(self, spec: TrialSpec, result: Result | None) -> None:
+        self.strategy.tell(spec, result.for_strategy() if result is not None else None)
+        self.told += 1
+
+
+def _record(
+    strategy: str, seed: int, outcome: Outcome, clock_start: float, asked_after: int
+) -> TrialRecord:
+    """The store's record of an ended evaluation; times on the study clock."""
+    spec, result = outcome.spec, outcome.result
+    return TrialRecord(
+        strategy=strategy,
+        seed=seed,
+        trial_id=spec.trial_id,
+        config=plain_config(spec.config),
+        epochs=spec.epochs,
+        curve=list(result.curve) if result else [],
+        val=dict(result.val) if result else {},
+        test=dict(result.test) if result and result.test is not None else None,
+        status="ok" if result else "crashed",
+        error=outcome.error,
+        seconds=result.seconds if result else outcome.end - outcome.start,
+        start=outcome.start - clock_start,
+        end=outcome.end - clock_start,
+        extra={**result.extra, "epoch_seconds": list(result.epoch_seconds)} if result else {},
+        asked_after=asked_after,
+    )
+
+
+def _result(record: TrialRecord) -> Result | None:
+    """What the strategy was told of a record (None when it crashed)."""
+    if record.status == "crashed":
+        return None
+    extra = {k: v for k, v in record.extra.items() if k != "epoch_seconds"}
+    return Result(
+        curve=tuple(record.curve),
+        val=dict(record.val),
+        test=None,
+        seconds=record.seconds,
+        epochs=record.epochs,
+        epoch_seconds=tuple(record.extra.get("epoch_seconds", ())),
+        extra=extra,
+    )
+
+
+def _replay(study: _Study, history: Sequence[TrialRecord]) -> list[TrialSpec]:
+    """Rebuild ``study`` from ``history`` (records in store order, the order they were told).
+
+    Returns the trials asked again that have no record, to run first. Raises ResumeError when
+    the strategy proposes anything else than it did.
+    """
+    name, seed = study.strategy.name, study.strategy.seed
+    if any(r.asked_after is None for r in history):
+        raise ResumeError(f"cannot resume {name} seed {seed}: the store predates resumable runs")
+    specs: dict[int, TrialSpec] = {}
+    lost: list[TrialSpec] = []
+
+    def tell_until(count: int) -> None:
+        while study.told < count:
+            record = history[study.told]
+            study.tell(specs[record.trial_id], _result(record))
+
+    for record in sorted(history, key=lambda r: r.trial_id):
+        tell_until(record.asked_after)
+        while (spec := study.ask()) is not None and spec.trial_id < record.trial_id:
+            lost.append(spec)
+        if spec is None or (spec.trial_id, spec.epochs, plain_config(spec.config)) != (
+            record.trial_id,
+            record.epochs,
+            record.config,
+        ):
+            proposed = "nothing" if spec is None else f"{spec.epochs} epochs of another config"
+            raise ResumeError(
+                f"cannot resume {name} seed {seed}: trial {record.trial_id} was "
+                f"{record.epochs} epochs of {record.config}, the strategy now proposes "
+                f"{proposed}; is it deterministic?"
+            )
+        specs[spec.trial_id] = spec
+    tell_until(len(history))
+    return lost
+
+
+def _summary(task: Task, name: str, seed: int, records: list[TrialRecord]) -> StudySummary:
+    best = incumbent(records, task.max_epochs, task.maximize)
+    return StudySummary(
+        strategy=name,
+        seed=seed,
+        epochs_spent=sum(r.epochs for r in records),
+        trials=len(records),
+        crashed=sum(r.status == "crashed" for r in records),
+        best_val=best.curve[-1] if best else None,
+        wall_seconds=max((r.end for r in records), default=0.0),
+    )
 
 
 def run_study(
@@ -57,50 +179,44 @@ def run_study(
     budget_epochs: int,
     store: Store,
     on_trial: Callable[[TrialRecord], None] | None = None,
+    executor: Executor | None = None,
+    resume: bool = False,
 ) -> StudySummary:
     """Run one strategy with one seed until its budget or its proposals run out.
 
     Each finished trial is committed to ``store`` before the strategy hears of it, and then
-    passed to ``on_trial`` (progress display). Evaluations run serially in this process.
+    passed to ``on_trial`` (progress display); the study is then marked finished in the store.
+    ``executor`` evaluates ``task`` (default: serially in this process). With ``resume``, the
+    study continues from its records in ``store`` (a finished one is not run again); the study
+    clock goes on from its last recorded end. Raises ResumeError when the replay diverges, and
+    lets a task's DataError through (no usable data: the run cannot go on).
     """
-    strategy: Strategy = make_strategy(strategy_name, problem_for(task, budget_epochs), seed)
-    spent, clock_start = 0, time.perf_counter()
-    records: list[TrialRecord] = []
-    while (spec := strategy.ask(budget_epochs - spent)) is not None:
-        if spec.epochs > budget_epochs - spent or spec.epochs < 1:
-            break  # a strategy that breaks its contract ends its own study, never the budget
-        start = time.perf_counter() - clock_start
-        result, error = evaluate_trial(task, spec, seed)
-        end = time.perf_counter() - clock_start
-        record = TrialRecord(
-            strategy=strategy_name,
-            seed=seed,
-            trial_id=spec.trial_id,
-            config=plain_config(spec.config),
-            epochs=spec.epochs,
-            curve=list(result.curve) if result else [],
-            val=dict(result.val) if result else {},
-            test=dict(result.test) if result and result.test is not None else None,
-            status="ok" if result else "crashed",
-            error=error,
-            seconds=result.seconds if result else end - start,
-            start=start,
-            end=end,
-            extra={**result.extra, "epoch_seconds": list(result.epoch_seconds)} if result else {},
-        )
-        store.add(record)
-        records.append(record)
-        spent += spec.epochs
-        strategy.tell(spec, result.for_strategy() if result else None)
-        if on_trial is not None:
-            on_trial(record)
-    best = incumbent(records, task.max_epochs, task.maximize)
-    return StudySummary(
-        strategy=strategy_name,
-        seed=seed,
-        epochs_spent=spent,
-        trials=len(records),
-        crashed=sum(r.status == "crashed" for r in records),
-        best_val=best.curve[-1] if best else None,
-        wall_seconds=time.perf_counter() - clock_start,
-    )
+    executor = executor or SerialExecutor(task)
+    records = store.records(strategy_name, seed) if resume else []
+    if resume and store.is_finished(strategy_name, seed):
+        return _summary(task, strategy_name, seed, records)
+    strategy = make_strategy(strategy_name, problem_for(task, budget_epochs), seed)
+    study = _Study(strategy, budget_epochs)
+    backlog = deque(_replay(study, records))
+    clock_start = time.perf_counter() - max((r.end for r in records), default=0.0)
+    running = 0
+    while True:
+        while running < executor.slots:
+            spec = backlog.popleft() if backlog else study.ask()
+            if spec is None:
+                break  # nothing to run now: wait for a result, or end when none is in flight
+            executor.submit(spec, seed)
+            running += 1
+        if not running:
+            break
+        for outcome in executor.wait():
+            running -= 1
+            asked_after = study.asked_after[outcome.spec.trial_id]
+            record = _record(strategy_name, seed, outcome, clock_start, asked_after)
+            store.add(record)
+            records.append(record)
+            study.tell(outcome.spec, outcome.result)
+            if on_trial is not None:
+                on_trial(record)
+    store.finish_study(strategy_name, seed)
+    return _summary(task, strategy_name, seed, records)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from ConfigSpace import Configuration, ConfigurationSpace
 
 _REPO_SPACES = Path(__file__).resolve().parent.parent / "spaces"
@@ -30,6 +32,52 @@ def load_space(name_or_path: str | Path) -> ConfigurationSpace:
     if path.suffix not in (".yaml", ".yml"):
         path = space_path(str(name_or_path))
     return ConfigurationSpace.from_yaml(path)
+
+
+class SpaceError(ValueError):
+    """A space file that cannot be used; the one-line message names the file and the problem."""
+
+
+def _names_used(node: Any) -> Iterator[str]:
+    """Every hyperparameter name a serialized condition or forbidden clause refers to."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("child", "parent", "name", "left", "right") and isinstance(value, str):
+                yield value
+            else:
+                yield from _names_used(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _names_used(item)
+
+
+def load_space_file(path: str | Path) -> ConfigurationSpace:
+    """Load and validate a user's space file (ConfigSpace YAML, as in ``spaces/``).
+
+    Raises SpaceError for an unreadable file, bad YAML, a file without hyperparameters, an
+    unknown hyperparameter type, a condition or forbidden clause on a missing hyperparameter,
+    or anything else ConfigSpace refuses.
+    """
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except OSError as exc:
+        raise SpaceError(f"{path}: cannot read it: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        raise SpaceError(f"{path}: not valid YAML{line}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict) or not data.get("hyperparameters"):
+        raise SpaceError(f"{path}: not a ConfigSpace space (no 'hyperparameters' list)")
+    names = {hp.get("name") for hp in data["hyperparameters"] if isinstance(hp, dict)}
+    for clause in ("conditions", "forbiddens"):
+        for name in _names_used(data.get(clause) or []):
+            if name not in names:
+                raise SpaceError(f"{path}: {clause} refer to a missing hyperparameter {name!r}")
+    try:
+        return ConfigurationSpace.from_serialized_dict(data)
+    except Exception as exc:  # ConfigSpace raises many kinds for a bad entry
+        message = " ".join(str(exc).split())
+        raise SpaceError(f"{path}: invalid space: {type(exc).__name__}: {message}") from None
 
 
 def space_hash(space: ConfigurationSpace) -> str:

@@ -1,8 +1,10 @@
 """Append-only SQLite store of trial records (``trials.sqlite`` in the output folder).
 
 One store holds one run: its metadata (task, metric, direction, fidelity, budget) in table
-``meta`` and one row per finished evaluation in table ``trials``. Each record is committed as
-its evaluation finishes (WAL journal); records are never updated or deleted.
+``meta``, one row per finished evaluation in table ``trials``, and one row per finished
+(strategy, seed) study in table ``studies``. Each record is committed as its evaluation
+finishes (WAL journal, so several processes may write one store); rows are never updated or
+deleted. Only the runner's process writes: Dask workers return their results to it.
 """
 
 from __future__ import annotations
@@ -33,7 +35,13 @@ CREATE TABLE IF NOT EXISTS trials (
     start REAL NOT NULL,
     end REAL NOT NULL,
     extra TEXT NOT NULL,
+    asked_after INTEGER,
     PRIMARY KEY (strategy, seed, trial_id)
+);
+CREATE TABLE IF NOT EXISTS studies (
+    strategy TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    PRIMARY KEY (strategy, seed)
 );
 """
 
@@ -42,8 +50,11 @@ CREATE TABLE IF NOT EXISTS trials (
 class TrialRecord:
     """One finished evaluation, as stored. Plain Python types only.
 
-    ``start``/``end`` are seconds on the run clock since the study (strategy, seed) began.
+    ``start``/``end`` are seconds on the study clock (since the (strategy, seed) study began,
+    going on across resumes): when the runner submitted the evaluation and saw it end.
     ``test`` is the test metrics after the last epoch (read only for the final incumbent).
+    ``asked_after`` is how many results the strategy had been told when it proposed this trial
+    (what a resumed run replays; None in stores written before it was recorded).
     """
 
     strategy: str
@@ -60,6 +71,7 @@ class TrialRecord:
     start: float
     end: float
     extra: dict[str, Any] = field(default_factory=dict)
+    asked_after: int | None = None
 
     @property
     def objective(self) -> float | None:
@@ -116,6 +128,18 @@ class Store:
             self._db.execute(
                 f"INSERT INTO trials ({columns}) VALUES ({marks})", tuple(row.values())
             )
+
+    def finish_study(self, strategy: str, seed: int) -> None:
+        """Mark the (strategy, seed) study finished: a resumed run skips it."""
+        with self._db:
+            self._db.execute(
+                "INSERT OR IGNORE INTO studies (strategy, seed) VALUES (?, ?)", (strategy, seed)
+            )
+
+    def is_finished(self, strategy: str, seed: int) -> bool:
+        """True when the (strategy, seed) study was marked finished."""
+        query = "SELECT 1 FROM studies WHERE strategy = ? AND seed = ?"
+        return self._db.execute(query, (strategy, seed)).fetchone() is not None
 
     def records(self, strategy: str | None = None, seed: int | None = None) -> list[TrialRecord]:
         """Records in insertion order, optionally only those of one strategy and/or seed."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -58,3 +61,31 @@ def test_incumbent_is_best_full_fidelity_ok_record() -> None:
     assert incumbent(records, max_epochs=9, maximize=True).trial_id == 2
     assert incumbent(records, max_epochs=9, maximize=False).trial_id == 1
     assert incumbent(records[:1], max_epochs=9, maximize=True) is None
+
+
+def write_many(path: str, strategy: str, n: int, start: Any) -> None:
+    """Append ``n`` records of ``strategy`` to the store at ``path``, each its own commit,
+    once every writer is ready (``start``, a barrier)."""
+    with Store(path) as store:
+        start.wait()
+        for trial_id in range(n):
+            store.add(replace(record(trial_id, 3, 0.5), strategy=strategy))
+
+
+def test_two_processes_writing_one_store_lose_and_corrupt_nothing(tmp_path) -> None:
+    path = str(tmp_path / "trials.sqlite")
+    Store(path).close()  # created (WAL) before the writers race
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(2)
+    writers = [context.Process(target=write_many, args=(path, s, 300, start)) for s in "ab"]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=120)
+        assert writer.exitcode == 0
+    with Store(path) as store:
+        assert store._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        for strategy in ("a", "b"):
+            records = store.records(strategy=strategy)
+            assert [r.trial_id for r in records] == list(range(300))
+            assert all(r == replace(record(r.trial_id, 3, 0.5), strategy=strategy) for r in records)

@@ -2,12 +2,15 @@
 
 Each configuration has a final score in (0, 1) and a learning-curve speed; curves of different
 configurations cross, and a small noise term is a deterministic function of (config, seed).
+``toy-faulty`` is the same with deterministic crashes and NaN results, to exercise fault
+handling.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
@@ -64,3 +67,23 @@ class ToyTask(Task):
             epochs=epochs,
             epoch_seconds=(seconds / epochs,) * epochs,
         )
+
+
+class FaultyToyTask(ToyTask):
+    """``toy-faulty``: ``toy`` where about 20% of evaluations raise and 5% return NaN.
+
+    Which ones is a deterministic function of (config, seed), so a run repeats exactly.
+    """
+
+    name = "toy-faulty"
+    crash_rate = 0.20
+    nan_rate = 0.05
+
+    def evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+        draw = np.random.default_rng((seed, 0xFA17)).random()  # independent of the curve noise
+        if draw < self.crash_rate:
+            raise RuntimeError("simulated training failure")
+        result = super().evaluate(config, epochs, seed)
+        if draw < self.crash_rate + self.nan_rate:
+            return replace(result, curve=(*result.curve[:-1], math.nan))
+        return result

@@ -1,0 +1,105 @@
+"""Executors run the evaluations a study submits; ``SerialExecutor`` runs them in this process.
+
+Contract (``Executor``): at most ``slots`` evaluations are in flight at once; ``submit`` starts
+one; ``wait`` blocks until at least one submitted evaluation has ended and returns every one
+that has, each exactly once, as an ``Outcome``. A failed evaluation (an exception, a non-finite
+metric, a timeout, a lost worker) is an Outcome without result and with its error text; it is
+never raised. Only ``DataError`` (no usable data: the run cannot go on, and it is no trial's
+fault) propagates out of ``wait``. The Dask executor lives in ``mfnas.parallel``, so that a
+serial run imports no Dask.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from ConfigSpace import Configuration
+
+from mfnas.data.movielens import DataError
+from mfnas.spaces import config_seed
+from mfnas.tasks.base import Result, Task
+
+if TYPE_CHECKING:  # the strategies package is heavy (SMAC, Optuna); workers never import it
+    from mfnas.strategies import TrialSpec
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One ended evaluation: its result, or ``None`` and the error text when it failed.
+
+    ``start`` and ``end`` are ``time.perf_counter()`` readings of the submitting process.
+    """
+
+    spec: TrialSpec
+    result: Result | None
+    error: str | None
+    start: float
+    end: float
+
+
+def evaluate_trial(
+    task: Task, config: Configuration, epochs: int, seed: int
+) -> tuple[Result | None, str | None]:
+    """Run one evaluation; exceptions and non-finite results become ``(None, error text)``.
+
+    The training seed is ``config_seed(config, seed)``: the same config trains the same way at
+    every fidelity of a run seeded ``seed``. A ``DataError`` is raised, not recorded.
+    """
+    try:
+        result = task.evaluate(config, epochs, config_seed(config, seed))
+    except DataError:
+        raise
+    except Exception as exc:  # a crashing trial is recorded, never fatal to the run
+        return None, traceback.format_exception_only(exc)[-1].strip()
+    if len(result.curve) != epochs:
+        return None, f"task returned {len(result.curve)} curve points for {epochs} epochs"
+    if not result.is_finite():
+        return None, "non-finite metric (diverged)"
+    return result, None
+
+
+class Executor(Protocol):
+    """Where a study's evaluations run (see the module docstring for the contract)."""
+
+    @property
+    def slots(self) -> int:
+        """How many evaluations may be in flight at once (at least 1)."""
+        ...
+
+    def submit(self, spec: TrialSpec, seed: int) -> None:
+        """Start evaluating ``spec`` for a run seeded ``seed``; only with a slot free."""
+        ...
+
+    def wait(self) -> list[Outcome]:
+        """Block until at least one submitted evaluation ended; return all that have."""
+        ...
+
+
+class SerialExecutor:
+    """Evaluations of ``task`` one at a time in this process (``--workers 1``, the default).
+
+    ``submit`` only queues; the evaluation runs inside ``wait``. It cannot stop an evaluation
+    that hangs: a trial timeout needs worker processes (``mfnas.parallel``).
+    """
+
+    slots = 1
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self._queued: tuple[TrialSpec, int] | None = None
+
+    def submit(self, spec: TrialSpec, seed: int) -> None:
+        if self._queued is not None:
+            raise RuntimeError("SerialExecutor runs one evaluation at a time")
+        self._queued = (spec, seed)
+
+    def wait(self) -> list[Outcome]:
+        if self._queued is None:
+            raise RuntimeError("nothing was submitted")
+        (spec, seed), self._queued = self._queued, None
+        start = time.perf_counter()
+        result, error = evaluate_trial(self.task, spec.config, spec.epochs, seed)
+        return [Outcome(spec, result, error, start, time.perf_counter())]

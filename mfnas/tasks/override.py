@@ -1,0 +1,33 @@
+"""A task searched over another space than its own (``--space FILE``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ConfigSpace import Configuration, ConfigurationSpace
+
+from mfnas.tasks.base import Result, Task
+
+
+class SpaceOverride(Task):
+    """``task`` with ``space`` instead of its own; everything else is ``task``'s.
+
+    The task receives configurations of ``space``, so their names and values must be ones it
+    understands. Pickles whenever ``task`` does (Dask workers receive it).
+    """
+
+    def __init__(self, task: Task, space: ConfigurationSpace) -> None:
+        self.task = task
+        self._space = space
+        self.name, self.metric, self.maximize = task.name, task.metric, task.maximize
+        self.min_epochs, self.max_epochs = task.min_epochs, task.max_epochs
+
+    @property
+    def space(self) -> ConfigurationSpace:
+        return self._space
+
+    def evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+        return self.task.evaluate(config, epochs, seed)
+
+    def references(self) -> dict[str, dict[str, Any]]:
+        return self.task.references()

@@ -1,0 +1,104 @@
+"""Evaluations on a local Dask cluster: the same budget as serial, faults become crashed trials.
+
+One two-worker cluster serves the module (starting one takes seconds). Tasks that misbehave on
+purpose kill their worker or hang on one configuration, the first the strategy proposes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from mfnas.bench import main
+from mfnas.parallel import DaskExecutor, dask_client
+from mfnas.runner import problem_for, run_study
+from mfnas.spaces import plain_config
+from mfnas.store import Store, TrialRecord
+from mfnas.strategies import make_strategy
+from mfnas.tasks.base import Result, Task
+from mfnas.tasks.toy import ToyTask
+
+
+@pytest.fixture(scope="module")
+def client():
+    with dask_client(2, None) as (client, slots):
+        assert slots == 2
+        yield client
+
+
+def run(tmp_path: Path, task: Task, name: str, budget: int, executor=None) -> list[TrialRecord]:
+    with Store(tmp_path / f"{name}-{executor is None}.sqlite") as store:
+        run_study(task, name, 0, budget * task.max_epochs, store, executor=executor)
+        return store.records()
+
+
+def first_proposal(task: Task, budget: int) -> dict:
+    """The configuration random search with seed 0 proposes first."""
+    problem = problem_for(task, budget * task.max_epochs)
+    return plain_config(make_strategy("random", problem, 0).ask(problem.budget_epochs).config)
+
+
+class MisbehavingToy(ToyTask):
+    """Toy whose evaluation of ``victim`` notes its attempt in ``log`` and then kills its
+    worker process (``how == "die"``) or hangs (``how == "hang"``)."""
+
+    def __init__(self, victim: dict, log: Path, how: str) -> None:
+        super().__init__()
+        self.victim, self.log, self.how = victim, log, how
+
+    def evaluate(self, config, epochs, seed) -> Result:
+        if plain_config(config) == self.victim:
+            with open(self.log, "a") as handle:
+                handle.write(f"{os.getpid()}\n")
+            if self.how == "die":
+                os._exit(1)
+            time.sleep(60)
+        return super().evaluate(config, epochs, seed)
+
+
+def test_two_workers_spend_the_same_budget_on_the_same_trials(client, toy, tmp_path) -> None:
+    serial = run(tmp_path, toy, "random", 6)
+    parallel = run(tmp_path, toy, "random", 6, DaskExecutor(client, toy, 2))
+    assert sum(r.epochs for r in parallel) == sum(r.epochs for r in serial) == 6 * 27
+    key = lambda r: (r.trial_id, r.config, r.epochs, r.curve)  # noqa: E731
+    assert sorted(map(key, parallel)) == sorted(map(key, serial))
+    overlapping = [(a, b) for a in parallel for b in parallel if a.start < b.start < a.end]
+    assert overlapping, "two evaluations ran at once"
+    staged = run(tmp_path, toy, "hyperband", 4, DaskExecutor(client, toy, 2))
+    assert sorted(r.trial_id for r in staged) == list(range(len(staged)))
+    assert sum(r.epochs for r in staged) <= 4 * 27
+
+
+def test_a_dying_worker_is_retried_once_then_the_trial_crashes(client, tmp_path) -> None:
+    log = tmp_path / "attempts.log"
+    task = MisbehavingToy(first_proposal(ToyTask(), 3), log, "die")
+    records = run(tmp_path, task, "random", 3, DaskExecutor(client, task, 2))
+    assert len(log.read_text().split()) == 2  # the first attempt and one retry
+    assert len(records) == 3 and sum(r.epochs for r in records) == 3 * 27
+    (crashed,) = [r for r in records if r.status == "crashed"]
+    assert crashed.trial_id == 0 and crashed.error.startswith("worker lost twice, last: Killed")
+
+
+def test_a_trial_past_its_timeout_is_cancelled_and_recorded_crashed(client, tmp_path) -> None:
+    task = MisbehavingToy(first_proposal(ToyTask(), 3), tmp_path / "attempts.log", "hang")
+    client.wait_for_workers(2)  # those of an earlier test may still be starting again
+    began = time.perf_counter()
+    records = run(tmp_path, task, "random", 3, DaskExecutor(client, task, 2, trial_timeout=1.0))
+    assert time.perf_counter() - began < 30
+    (crashed,) = [r for r in records if r.status == "crashed"]
+    assert crashed.trial_id == 0 and crashed.error == "timed out after 1 s"
+    assert crashed.seconds >= 1.0 and crashed.curve == [] and crashed.epochs == 27
+    assert len(records) == 3 and all(r.status == "ok" for r in records if r is not crashed)
+    client.wait_for_workers(2, timeout=60)  # the hung worker was replaced
+
+
+def test_the_cli_runs_on_a_running_cluster(client, tmp_path) -> None:
+    out = tmp_path / "run"
+    args = ["--task", "toy", "--strategies", "random", "--budget", "4", "--seeds", "1"]
+    assert main([*args, "--scheduler", client.scheduler.address, "--out", str(out)]) == 0
+    with Store(out / "trials.sqlite") as store:
+        assert len(store.records()) == 4 and store.is_finished("random", 0)
+    assert client.status == "running"  # the run closed its own client only
