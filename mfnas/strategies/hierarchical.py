@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from ConfigSpace import Configuration
@@ -48,7 +49,6 @@ class Hierarchical(Strategy):
         self.families: list[Any] = (
             [plain(v) for v in problem.space[self.parameter].choices] if self.parameter else []
         )
-        self._plan: StagedBudget | None = None
         self._turns: list[Any] = []
         self._short_asked = 0
         self._pending: set[int] = set()
@@ -56,12 +56,10 @@ class Hierarchical(Strategy):
         self.chosen: list[Any] | None = None
         self._stage2: AgingEvolution | None = None
 
-    @property
+    @cached_property
     def plan(self) -> StagedBudget:
         """The budget split (computed when work starts)."""
-        if self._plan is None:
-            self._plan = split_budget(self.problem, self.family_fraction)
-        return self._plan
+        return split_budget(self.problem, self.family_fraction)
 
     @property
     def n_short(self) -> int:

@@ -7,6 +7,8 @@ worth a full training.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from ConfigSpace import Configuration
 
 from mfnas.spaces import config_key
@@ -33,18 +35,15 @@ class OneEpoch(Strategy):
         super().__init__(problem, seed)
         self.screen_fraction = screen_fraction
         self.screen_epochs = max(1, problem.min_epochs)
-        self._plan: StagedBudget | None = None
         self._screen_asked = 0
         self._pending: set[int] = set()
         self._screened: list[tuple[float, int, Configuration]] = []  # (cost, trial id, config)
         self._finals: list[Configuration] | None = None
 
-    @property
+    @cached_property
     def plan(self) -> StagedBudget:
         """The budget split (computed when work starts)."""
-        if self._plan is None:
-            self._plan = split_budget(self.problem, self.screen_fraction)
-        return self._plan
+        return split_budget(self.problem, self.screen_fraction)
 
     @property
     def n_screen(self) -> int:
