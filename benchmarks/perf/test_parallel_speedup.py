@@ -25,7 +25,7 @@ from mfnas.store import Store
 from mfnas.tasks import make_task
 
 BUDGET = 6
-MAX_EPOCHS = 3
+MAX_EPOCHS = 9
 SEED = 0
 
 seconds: dict[int, float] = {}  # mean round time per worker count, for the speed-up
