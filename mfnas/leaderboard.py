@@ -108,6 +108,17 @@ def _test_score(outcome: SeedOutcome, metric: str) -> float:
     return best.test[metric] if best is not None and best.test else math.nan
 
 
+def seed_blocks(outcomes: list[SeedOutcome], metric: str) -> list[dict[str, float]]:
+    """Per seed (ascending), every strategy's incumbent test score; NaN where it has none."""
+    names = list(_by_strategy(outcomes))
+    blocks: dict[int, dict[str, float]] = {}
+    for o in outcomes:
+        blocks.setdefault(o.seed, dict.fromkeys(names, math.nan))[o.strategy] = _test_score(
+            o, metric
+        )
+    return [blocks[seed] for seed in sorted(blocks)]
+
+
 def anytime_curves(store: Store) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Best-so-far full-fidelity validation score against epochs spent, per strategy.
 
@@ -134,13 +145,7 @@ def leaderboard_rows(store: Store) -> list[dict[str, Any]]:
     metric, maximize = meta["metric"], meta["maximize"]
     outcomes = seed_outcomes(store)
     grouped = _by_strategy(outcomes)
-    seeds = sorted({o.seed for o in outcomes})
-    per_seed = [
-        {s: next((_test_score(o, metric) for o in grouped[s] if o.seed == seed), math.nan)
-         for s in grouped}
-        for seed in seeds
-    ]  # fmt: skip
-    ranks = mean_ranks(per_seed, maximize)
+    ranks = mean_ranks(seed_blocks(outcomes, metric), maximize)
     grid, curves = anytime_curves(store)
     reference = _mean_curve(curves[REFERENCE]) if REFERENCE in curves else None
     rows = []

@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mfnas.leaderboard import anytime_curves, seed_outcomes
+from mfnas.leaderboard import anytime_curves, seed_blocks, seed_outcomes
 from mfnas.stats import average_ranks, bootstrap_band
 from mfnas.store import Store
 
@@ -100,15 +100,10 @@ def plot_ranks(store: Store, path: Path) -> Path:
     """Mean rank by test score over seeds, with the Nemenyi critical difference when defined."""
     meta = store.meta()
     metric = meta["metric"]
-    outcomes = seed_outcomes(store)
-    names = sorted({o.strategy for o in outcomes})
-    seeds = sorted({o.seed for o in outcomes})
+    blocks = seed_blocks(seed_outcomes(store), metric)
+    names = sorted(blocks[0]) if blocks else []
     ranks: dict[str, list[float]] = {n: [] for n in names}
-    for seed in seeds:
-        block = {n: math.nan for n in names}
-        for o in outcomes:
-            if o.seed == seed and o.best is not None and o.best.test:
-                block[o.strategy] = o.best.test[metric]
+    for block in blocks:
         for name, rank in average_ranks(block, meta["maximize"]).items():
             ranks[name].append(rank)
     order = sorted(names, key=lambda n: np.mean(ranks[n]))
@@ -117,8 +112,8 @@ def plot_ranks(store: Store, path: Path) -> Path:
         ax.scatter(np.mean(ranks[name]), y, color=strategy_colour(name), s=60, zorder=3)
         ax.scatter(ranks[name], [y] * len(ranks[name]), color=strategy_colour(name), s=10,
                    alpha=0.4)  # fmt: skip
-    cd = critical_difference(len(order), len(seeds))
-    if len(order) >= 3 and len(seeds) >= 5 and not math.isnan(cd):
+    cd = critical_difference(len(order), len(blocks))
+    if len(order) >= 3 and len(blocks) >= 5 and not math.isnan(cd):
         best = np.mean(ranks[order[0]])
         ax.plot([best, best + cd], [-0.8, -0.8], color="black", linewidth=3)
         ax.text(
@@ -127,7 +122,7 @@ def plot_ranks(store: Store, path: Path) -> Path:
     ax.set_yticks(range(len(order)), order)
     ax.invert_yaxis()
     ax.set_xlim(0.5, len(order) + 0.5)
-    ax.set_xlabel(f"rank by test {metric} (1 = best); large dot: mean over {len(seeds)} seeds")
+    ax.set_xlabel(f"rank by test {metric} (1 = best); large dot: mean over {len(blocks)} seeds")
     ax.set_ylabel("strategy")
     ax.set_title(f"{meta['task']}: ranks across seeds")
     ax.grid(axis="x", alpha=0.3)
