@@ -103,3 +103,10 @@ def config_seed(config: Configuration, seed: int) -> int:
     """
     digest = hashlib.sha256(f"{config_key(config)}|{seed}".encode()).digest()
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+def config_vector(space: ConfigurationSpace, values: dict[str, Any]) -> np.ndarray:
+    """ConfigSpace's normalised vector of a configuration given by its active ``values``:
+    numerical values in [0, 1], categorical ones as their index, NaN for inactive ones (what
+    XGBoost reads as missing). Raises ValueError for values that are not a configuration."""
+    return np.asarray(Configuration(space, values=values).get_array(), dtype=float)

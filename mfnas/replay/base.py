@@ -1,0 +1,27 @@
+"""The contract of replay tasks: tasks answered from recorded curves instead of training."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+from ConfigSpace import Configuration
+
+from mfnas.tasks.base import Task
+
+
+class ReplayTask(Task):
+    """A task whose ``evaluate`` looks up (tabular) or predicts (surrogate) what training
+    ``config`` would give, in milliseconds, deterministically, whatever the seed.
+
+    ``cost(config, epochs)`` is the seconds that training would have taken: what a simulated
+    clock charges for the evaluation (``Result.seconds`` of a successful one is the same
+    number). It is defined for configurations that crash too. ``mode`` names the replay kind
+    for run metadata and leaderboards; ``source`` says where its data came from.
+    """
+
+    mode: str
+    source: str
+
+    @abstractmethod
+    def cost(self, config: Configuration, epochs: int) -> float:
+        """Simulated seconds of training ``config`` for ``epochs`` epochs (>= 0)."""
