@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
@@ -13,14 +14,26 @@ from mfnas.tasks.base import Result
 
 
 @dataclass(frozen=True)
+class PriorCurve:
+    """A learning curve recorded before the run (validation only, never test): ``curve[e]``
+    is the objective after epoch ``e + 1`` of training ``config`` (active values)."""
+
+    config: dict[str, Any]
+    curve: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class Problem:
-    """What a strategy may know about the task: space, fidelity range, budget, direction."""
+    """What a strategy may know about the task: space, fidelity range, budget, direction,
+    and ``prior``: curves of the same task recorded before the run (empty unless a run gives a
+    strategy prior data; a strategy that uses them says so in its ``uses_prior``)."""
 
     space: ConfigurationSpace
     min_epochs: int
     max_epochs: int
     budget_epochs: int
     maximize: bool = True
+    prior: tuple[PriorCurve, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,7 @@ class Strategy(ABC):
     """
 
     name: str = "base"
+    uses_prior: bool = False  # True for strategies that read ``problem.prior``
 
     def __init__(self, problem: Problem, seed: int) -> None:
         self.problem = problem
