@@ -88,6 +88,11 @@ class Strategy(ABC):
         """One objective value (e.g. a point of a learning curve) as a cost, like ``cost``."""
         return 1.0 - value if self.problem.maximize else value
 
+    def diagnostics(self) -> dict[str, Any]:
+        """What the strategy wants kept about its own run (plain JSON types), read once when
+        the study ends and stored with it, e.g. a predictor's quality. Empty by default."""
+        return {}
+
     @abstractmethod
     def ask(self, budget_left: int) -> TrialSpec | None:
         """Propose the next trial, or None when there is nothing to run now."""
