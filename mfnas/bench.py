@@ -19,6 +19,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -31,11 +32,14 @@ import mfnas
 from mfnas.data.movielens import DataError
 from mfnas.device import DEVICES
 from mfnas.executors import Executor, SerialExecutor
+from mfnas.replay import MODES, ReplayTask, load_prior, make_replay_task, replay_folder
+from mfnas.replay.clock import SimulatedExecutor
 from mfnas.report import publish
 from mfnas.runner import ResumeError, run_study
 from mfnas.spaces import load_space_file
 from mfnas.store import Store, TrialRecord
 from mfnas.strategies import STRATEGIES
+from mfnas.strategies.base import PriorCurve
 from mfnas.tasks import TASKS, Task, make_task
 
 EXAMPLES = """examples:
@@ -56,7 +60,18 @@ outputs (in --out): leaderboard.md, leaderboard.csv, report.html, anytime.png,
 """
 
 
-RUN_ARGUMENTS = ("task", "strategies", "budget", "seeds", "max_epochs", "space")
+RUN_ARGUMENTS = (
+    "task",
+    "strategies",
+    "budget",
+    "seeds",
+    "max_epochs",
+    "space",
+    "mode",
+    "replay_from",
+)
+#: Run arguments a run.json written before they existed lacks, as those runs had them.
+RUN_DEFAULTS: dict[str, Any] = {"mode": "live", "replay_from": None}
 DEFAULT_BUDGET, DEFAULT_SEEDS = 5, 3
 #: The default comparison: random search against SMAC's model-based Hyperband. Every registered
 #: strategy (``--strategies all``) on live recsys takes hours on 2 CPU cores; see the README.
@@ -143,6 +158,21 @@ def build_parser() -> argparse.ArgumentParser:
         "(spaces/<task>.yaml shows the format); it must use the task's hyperparameter names",
     )
     parser.add_argument(
+        "--mode",
+        choices=MODES,
+        help="live: train every evaluation (default); tabular: answer from the recorded "
+        "learning curves (benchmarks/<task>/, python -m mfnas.collect), nearest recorded "
+        "configuration for one not recorded; surrogate: predict them with the XGBoost surrogate "
+        "fitted on those curves (surrogates/<task>/). Replays run on a simulated clock: "
+        "recorded (or predicted) training seconds plus the strategy's measured decision time",
+    )
+    parser.add_argument(
+        "--replay-from",
+        metavar="DIR",
+        help="the recorded benchmark (tabular) or fitted surrogate (surrogate) to replay "
+        "(default: benchmarks/<task> or surrogates/<task>)",
+    )
+    parser.add_argument(
         "--device", choices=DEVICES, default="auto", help="torch device (default: auto)"
     )
     parser.add_argument(
@@ -156,7 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="evaluations run at once: N > 1 starts a local Dask cluster of N single-threaded "
         "worker processes; 1 (the default) evaluates in this process. With --scheduler: "
-        "evaluations kept in flight (default: the cluster's worker threads at start)",
+        "evaluations kept in flight (default: the cluster's worker threads at start). "
+        "In a replay mode: N simulated workers",
     )
     parser.add_argument(
         "--scheduler",
@@ -229,6 +260,8 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
         "seeds": args.seeds,
         "max_epochs": args.max_epochs,
         "space": args.space,
+        "mode": args.mode,
+        "replay_from": args.replay_from,
     }
 
 
@@ -249,11 +282,17 @@ def _new_run(parser: argparse.ArgumentParser, given: dict[str, Any]) -> dict[str
             f"unknown strategy {', '.join(unknown) or '(none given)'}; "
             f"choose from {', '.join(STRATEGIES)}"
         )
+    mode = given["mode"] or "live"
+    if mode == "live" and given["replay_from"] is not None:
+        parser.error("--replay-from needs --mode tabular or --mode surrogate")
+    if mode != "live" and given["space"] is not None:
+        parser.error(f"--space is for live runs; --mode {mode} searches the recorded space")
     return {
         **given,
         "strategies": strategies,
         "budget": given["budget"] or DEFAULT_BUDGET,
         "seeds": given["seeds"] or DEFAULT_SEEDS,
+        "mode": mode,
     }
 
 
@@ -263,7 +302,8 @@ def _stored_run(
     """``out``'s run.json, after checking the run arguments given agree with its own."""
     try:
         info = json.loads((out / "run.json").read_text())
-        stored = {key: info["arguments"][key] for key in RUN_ARGUMENTS}
+        arguments = {**RUN_DEFAULTS, **info["arguments"]}
+        stored = {key: arguments[key] for key in RUN_ARGUMENTS}
     except (OSError, ValueError, KeyError):
         parser.error(f"{out} holds no run to resume (no readable run.json)")
     for key, value in given.items():
@@ -281,7 +321,13 @@ def _holds_run(out: Path) -> bool:
 
 @contextmanager
 def _executor(args: argparse.Namespace, task: Task) -> Iterator[Executor]:
-    """Serial in this process by default; on Dask for --workers > 1, --scheduler or a timeout."""
+    """Serial in this process by default; on Dask for --workers > 1, --scheduler or a timeout;
+    simulated workers for a replay task."""
+    if isinstance(task, ReplayTask):
+        if args.scheduler is not None or args.trial_timeout is not None:
+            raise ValueError("--scheduler and --trial-timeout are for live runs, not replays")
+        yield SimulatedExecutor(task, args.workers or 1)
+        return
     if args.scheduler is None and args.trial_timeout is None and (args.workers or 1) == 1:
         yield SerialExecutor(task)
         return
@@ -292,15 +338,16 @@ def _executor(args: argparse.Namespace, task: Task) -> Iterator[Executor]:
 
 
 def _new_run_info(
-    command: str, run: dict[str, Any], args: argparse.Namespace, task: Task, budget_epochs: int
+    command: str, run: dict[str, Any], args: argparse.Namespace, setup: _Setup, budget_epochs: int
 ) -> dict[str, Any]:
     """What run.json holds of a new run: its arguments, versions and machine, its start."""
     options = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     return {
         "command": command,
         "arguments": {**options, **run},
-        "task": task.name,
-        "mode": "live",
+        "task": setup.task.name,
+        "mode": run["mode"],
+        "replay": setup.replay,
         "strategies": run["strategies"],
         "seeds": list(range(run["seeds"])),
         "budget_epochs": budget_epochs,
@@ -316,13 +363,13 @@ def _new_run_info(
     }
 
 
-def _write_meta(
-    store: Store, task: Task, budget_epochs: int, command: str, references: dict[str, Any]
-) -> None:
+def _write_meta(store: Store, setup: _Setup, mode: str, budget_epochs: int, command: str) -> None:
     """The run metadata the leaderboard reads, written once per store."""
+    task = setup.task
     store.set_meta(
         task=task.name,
-        mode="live",
+        mode=mode,
+        replay=setup.replay,
         metric=task.metric,
         maximize=task.maximize,
         min_epochs=task.min_epochs,
@@ -330,7 +377,7 @@ def _write_meta(
         budget_epochs=budget_epochs,
         command=command,
         space=task.space.to_serialized_dict(),
-        references=references,
+        references=setup.references,
     )
 
 
@@ -351,7 +398,8 @@ def _locate(
         if (args.out / "trials.sqlite").exists():
             with Store(args.out / "trials.sqlite") as store:
                 meta = store.meta()
-        return args.out, {key: run_info["arguments"][key] for key in RUN_ARGUMENTS}, run_info, meta
+        arguments = {**RUN_DEFAULTS, **run_info["arguments"]}
+        return args.out, {key: arguments[key] for key in RUN_ARGUMENTS}, run_info, meta
     run = _new_run(parser, _given(args))
     started = datetime.now(timezone.utc)
     out = args.out or Path("runs") / f"{run['task']}-{started:%Y%m%d-%H%M%S}"
@@ -363,28 +411,74 @@ def _locate(
     return out, run, None, {}
 
 
+@dataclass(frozen=True)
+class _Setup:
+    """What a run works on: the task, its reference rows (None when the store holds them),
+    the replay it reads (None live) and the prior given to strategies that use one."""
+
+    task: Task
+    references: dict[str, Any] | None
+    replay: dict[str, Any] | None
+    prior: tuple[PriorCurve, ...]
+
+
+def _replay_setup(
+    run: dict[str, Any], live: Task
+) -> tuple[Task, dict[str, Any] | None, tuple[PriorCurve, ...]]:
+    """The task a run evaluates, what its replay reads, and the prior for strategies that use
+    one: the recorded benchmark's validation curves. When a tabular run has such a strategy,
+    its table is split by id: the even half answers every strategy, the odd half is the
+    prior, so no strategy is scored on the curves it was warm-started with."""
+    mode, name = run["mode"], run["task"]
+    wants_prior = any(STRATEGIES[s].uses_prior for s in run["strategies"])
+    if mode == "live" and not wants_prior:
+        return live, None, ()
+    recorded = replay_folder("tabular", name, run["replay_from"] if mode == "tabular" else None)
+    prior_ids = slice(1, None, 2) if mode == "tabular" else None
+    prior = load_prior(recorded, prior_ids) if wants_prior else ()
+    if mode == "live":
+        return live, {"prior": f"{len(prior)} recorded curves from {recorded}"}, prior
+    folder = recorded if mode == "tabular" else replay_folder(mode, name, run["replay_from"])
+    answer_ids = slice(0, None, 2) if mode == "tabular" and wants_prior else None
+    task = make_replay_task(mode, folder, live, answer_ids)
+    replay = {"mode": mode, "source": str(folder)}
+    if mode == "tabular":
+        half = " (the even-id half; the odd half is the prior)" if wants_prior else ""
+        replay["answers"] = f"{len(task.recordings)} recorded configurations{half}"
+    if wants_prior:
+        replay["prior"] = f"{len(prior)} recorded curves from {recorded}"
+    return task, replay, prior
+
+
 def _build_task(
     parser: argparse.ArgumentParser,
     args: argparse.Namespace,
     run: dict[str, Any],
     meta: dict[str, Any],
-) -> tuple[Task, dict[str, Any] | None]:
-    """The task (over a resumed run's stored space, else ``--space``'s, else its own) and its
-    reference rows (None when ``meta`` holds them already). Exits 2 when it cannot be built."""
+) -> _Setup:
+    """The run's task (over a resumed run's stored space, else ``--space``'s, else its own;
+    a replay of the recorded benchmark in a replay mode) and what goes with it (``_Setup``).
+    Exits 2 when it cannot be built."""
     try:
-        if "space" in meta:  # a resumed run keeps the space it began with
+        if "space" in meta and run["mode"] == "live":  # a resumed run keeps its space
             space = ConfigurationSpace.from_serialized_dict(meta["space"])
         else:
             space = load_space_file(run["space"]) if run["space"] else None
-        task = make_task(
+        live = make_task(
             run["task"],
             space=space,
             max_epochs=run["max_epochs"],
             device=args.device,
             data_dir=args.data_dir,
         )
+        task, replay, prior = _replay_setup(run, live)
+        if replay is not None and replay.get("mode") and task.max_epochs != live.max_epochs:
+            raise ValueError(
+                f"--max-epochs {run['max_epochs']} differs from the {task.max_epochs} epochs "
+                f"recorded in {replay['source']}; a replay keeps the recorded fidelity"
+            )
         task.space  # noqa: B018 - load the space now so a broken one fails before any work
-        return task, None if meta else task.references()
+        return _Setup(task, None if meta else task.references(), replay, prior)
     except (ValueError, OSError, DataError) as exc:
         parser.error(str(exc))
 
@@ -395,11 +489,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = shlex.join(["python", "-m", "mfnas.bench", *(sys.argv[1:] if argv is None else argv)])
     out, run, run_info, meta = _locate(parser, args)
-    task, references = _build_task(parser, args, run, meta)
+    setup = _build_task(parser, args, run, meta)
+    task = setup.task
     budget_epochs = run["budget"] * task.max_epochs
     with ExitStack() as stack:
         try:  # before the folder is touched: a cluster that cannot start changes nothing
             executor = stack.enter_context(_executor(args, task))
+        except ValueError as exc:
+            parser.error(str(exc))
         except OSError as exc:
             where = f"the Dask scheduler at {args.scheduler}" if args.scheduler else "Dask workers"
             parser.error(f"cannot reach {where}: {exc}")
@@ -408,16 +505,16 @@ def main(argv: list[str] | None = None) -> int:
                 (out / name).unlink(missing_ok=True)
         out.mkdir(parents=True, exist_ok=True)
         if run_info is None:
-            run_info = _new_run_info(command, run, args, task, budget_epochs)
+            run_info = _new_run_info(command, run, args, setup, budget_epochs)
         else:
             run_info.pop("finished", None)
             run_info.setdefault("resumed", []).append({"command": command, "at": _now()})
         (out / "run.json").write_text(json.dumps(run_info, indent=2) + "\n")
         store = stack.enter_context(Store(out / "trials.sqlite"))
-        if references is not None:
-            _write_meta(store, task, budget_epochs, command, references)
+        if setup.references is not None:
+            _write_meta(store, setup, run["mode"], budget_epochs, command)
         try:
-            _run_studies(args, run, task, budget_epochs, store, executor)
+            _run_studies(args, run, setup, budget_epochs, store, executor)
         except (ResumeError, DataError) as exc:
             parser.error(str(exc))
         except KeyboardInterrupt:
@@ -436,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run_studies(
     args: argparse.Namespace,
     run: dict[str, Any],
-    task: Task,
+    setup: _Setup,
     budget_epochs: int,
     store: Store,
     executor: Executor,
@@ -456,7 +553,7 @@ def _run_studies(
                     bar.set_postfix(trial=record.trial_id, status=record.status)
 
                 summary = run_study(
-                    task,
+                    setup.task,
                     strategy,
                     seed,
                     budget_epochs,
@@ -464,6 +561,7 @@ def _run_studies(
                     advance,
                     executor=executor,
                     resume=args.resume,
+                    prior=setup.prior if STRATEGIES[strategy].uses_prior else (),
                 )
                 bar.update(budget_epochs - summary.epochs_spent)  # unspent budget
 

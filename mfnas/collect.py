@@ -34,12 +34,12 @@ from tqdm import tqdm
 
 from mfnas.data.movielens import DataError
 from mfnas.executors import Executor, Outcome, SerialExecutor
-from mfnas.replay.table import Recording, TableError, read_table, write_table
+from mfnas.replay.table import META, TABLE, Recording, TableError, read_table, write_table
 from mfnas.spaces import config_seed, plain_config, space_hash
 from mfnas.strategies.base import TrialSpec
 from mfnas.tasks import TASKS, Task, make_task
 
-TABLE, META, CARD = "curves.csv.gz", "collection.json", "CARD.md"
+CARD = "CARD.md"
 VERSIONED = ("torch", "numpy", "smac", "ConfigSpace", "xgboost")
 
 EXAMPLES = """examples:
@@ -117,7 +117,8 @@ def _recording(outcome: Outcome, seed: int) -> Recording:
         "train_seed": config_seed(spec.config, seed),
     }
     if result is None:
-        return Recording(**base, error=outcome.error or "crashed")
+        seconds = outcome.end - outcome.start
+        return Recording(**base, error=outcome.error or "crashed", crash_seconds=seconds)
     return Recording(
         **base,
         curve=result.curve,

@@ -30,7 +30,8 @@ if TYPE_CHECKING:  # the strategies package is heavy (SMAC, Optuna); workers nev
 class Outcome:
     """One ended evaluation: its result, or ``None`` and the error text when it failed.
 
-    ``start`` and ``end`` are ``time.perf_counter()`` readings of the submitting process.
+    ``start`` and ``end`` are readings of the executor's clock (``Executor.now``):
+    ``time.perf_counter()`` of the submitting process, or a simulated clock in replay.
     """
 
     spec: TrialSpec
@@ -69,6 +70,10 @@ class Executor(Protocol):
         """How many evaluations may be in flight at once (at least 1)."""
         ...
 
+    def now(self) -> float:
+        """The clock that ``Outcome.start`` and ``end`` are read on (seconds)."""
+        ...
+
     def submit(self, spec: TrialSpec, seed: int) -> None:
         """Start evaluating ``spec`` for a run seeded ``seed``; only with a slot free."""
         ...
@@ -90,6 +95,8 @@ class SerialExecutor:
     def __init__(self, task: Task) -> None:
         self.task = task
         self._queued: tuple[TrialSpec, int] | None = None
+
+    now = staticmethod(time.perf_counter)
 
     def submit(self, spec: TrialSpec, seed: int) -> None:
         if self._queued is not None:

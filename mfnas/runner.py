@@ -15,7 +15,6 @@ record (in flight when the run stopped) run again first.
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from mfnas.executors import Executor, Outcome, SerialExecutor
 from mfnas.spaces import plain_config
 from mfnas.store import Store, TrialRecord, incumbent
 from mfnas.strategies import Problem, Strategy, TrialSpec, make_strategy
+from mfnas.strategies.base import PriorCurve
 from mfnas.tasks.base import Result, Task
 
 
@@ -47,9 +47,11 @@ class StudySummary:
     wall_seconds: float
 
 
-def problem_for(task: Task, budget_epochs: int) -> Problem:
-    """The strategy's view of ``task`` under a budget of ``budget_epochs``."""
-    return Problem(task.space, task.min_epochs, task.max_epochs, budget_epochs, task.maximize)
+def problem_for(task: Task, budget_epochs: int, prior: tuple[PriorCurve, ...] = ()) -> Problem:
+    """The strategy's view of ``task`` under a budget of ``budget_epochs`` (and ``prior``)."""
+    return Problem(
+        task.space, task.min_epochs, task.max_epochs, budget_epochs, task.maximize, prior
+    )
 
 
 @dataclass
@@ -181,6 +183,7 @@ def run_study(
     on_trial: Callable[[TrialRecord], None] | None = None,
     executor: Executor | None = None,
     resume: bool = False,
+    prior: tuple[PriorCurve, ...] = (),
 ) -> StudySummary:
     """Run one strategy with one seed until its budget or its proposals run out.
 
@@ -188,17 +191,19 @@ def run_study(
     passed to ``on_trial`` (progress display); the study is then marked finished in the store.
     ``executor`` evaluates ``task`` (default: serially in this process). With ``resume``, the
     study continues from its records in ``store`` (a finished one is not run again); the study
-    clock goes on from its last recorded end. Raises ResumeError when the replay diverges, and
-    lets a task's DataError through (no usable data: the run cannot go on).
+    clock goes on from its last recorded end. ``prior`` is the recorded curves the strategy
+    may read (``Problem.prior``; give them only to strategies that use them). Raises
+    ResumeError when the replay diverges, and lets a task's DataError through (no usable
+    data: the run cannot go on).
     """
     executor = executor or SerialExecutor(task)
     records = store.records(strategy_name, seed) if resume else []
     if resume and store.is_finished(strategy_name, seed):
         return _summary(task, strategy_name, seed, records)
-    strategy = make_strategy(strategy_name, problem_for(task, budget_epochs), seed)
+    strategy = make_strategy(strategy_name, problem_for(task, budget_epochs, prior), seed)
     study = _Study(strategy, budget_epochs)
     backlog = deque(_replay(study, records))
-    clock_start = time.perf_counter() - max((r.end for r in records), default=0.0)
+    clock_start = executor.now() - max((r.end for r in records), default=0.0)
     running = 0
     while True:
         while running < executor.slots:
@@ -218,5 +223,5 @@ def run_study(
             study.tell(outcome.spec, outcome.result)
             if on_trial is not None:
                 on_trial(record)
-    store.finish_study(strategy_name, seed)
+    store.finish_study(strategy_name, seed, strategy.diagnostics())
     return _summary(task, strategy_name, seed, records)

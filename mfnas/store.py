@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS trials (
 CREATE TABLE IF NOT EXISTS studies (
     strategy TEXT NOT NULL,
     seed INTEGER NOT NULL,
+    diagnostics TEXT,
     PRIMARY KEY (strategy, seed)
 );
 """
@@ -90,6 +91,9 @@ class Store:
         self._db = sqlite3.connect(self.path, timeout=30.0)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(studies)")}
+        if "diagnostics" not in columns:  # a store written before studies kept diagnostics
+            self._db.execute("ALTER TABLE studies ADD COLUMN diagnostics TEXT")
         self._db.commit()
 
     def close(self) -> None:
@@ -129,12 +133,21 @@ class Store:
                 f"INSERT INTO trials ({columns}) VALUES ({marks})", tuple(row.values())
             )
 
-    def finish_study(self, strategy: str, seed: int) -> None:
-        """Mark the (strategy, seed) study finished: a resumed run skips it."""
+    def finish_study(
+        self, strategy: str, seed: int, diagnostics: dict[str, Any] | None = None
+    ) -> None:
+        """Mark the (strategy, seed) study finished (a resumed run skips it), with what its
+        strategy reported about itself (``Strategy.diagnostics``, JSON)."""
         with self._db:
             self._db.execute(
-                "INSERT OR IGNORE INTO studies (strategy, seed) VALUES (?, ?)", (strategy, seed)
+                "INSERT OR IGNORE INTO studies (strategy, seed, diagnostics) VALUES (?, ?, ?)",
+                (strategy, seed, json.dumps(diagnostics or {})),
             )
+
+    def diagnostics(self) -> dict[tuple[str, int], dict[str, Any]]:
+        """Each finished study's diagnostics by (strategy, seed) (empty when none were kept)."""
+        rows = self._db.execute("SELECT strategy, seed, diagnostics FROM studies").fetchall()
+        return {(name, seed): json.loads(info or "{}") for name, seed, info in rows}
 
     def is_finished(self, strategy: str, seed: int) -> bool:
         """True when the (strategy, seed) study was marked finished."""

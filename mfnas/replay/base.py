@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import Any
 
 from ConfigSpace import Configuration
 
@@ -17,10 +18,16 @@ class ReplayTask(Task):
     clock charges for the evaluation (``Result.seconds`` of a successful one is the same
     number). It is defined for configurations that crash too. ``mode`` names the replay kind
     for run metadata and leaderboards; ``source`` says where its data came from.
+    ``references`` are those of ``reference_task`` (the live task on the same data split, set
+    by whoever builds the replay task), else none.
     """
 
     mode: str
     source: str
+    reference_task: Task | None = None
+
+    def references(self) -> dict[str, dict[str, Any]]:
+        return self.reference_task.references() if self.reference_task is not None else {}
 
     @abstractmethod
     def cost(self, config: Configuration, epochs: int) -> float:

@@ -6,7 +6,7 @@ metrics after the last epoch, or the error when training crashed. ``write_table`
 ``read_table`` round-trip a list of them through ``curves.csv.gz``: columns ``id``, ``config``
 (JSON of the active values), ``train_seed``, ``status`` (``ok|crashed``), ``error``,
 ``seconds``, ``curve_1..curve_E``, ``time_1..time_E``, ``val:<metric>`` and ``test:<metric>``.
-A crashed row leaves the curve, times and metrics empty.
+A crashed row leaves the curve, times and metrics empty; its ``seconds`` is how long it ran.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+TABLE, META = "curves.csv.gz", "collection.json"  # the curves and the collection's identity
 
 
 class TableError(ValueError):
@@ -39,6 +41,7 @@ class Recording:
     val: dict[str, float] | None = None
     test: dict[str, float] | None = None
     error: str | None = None
+    crash_seconds: float = 0.0  # a crashed one: the seconds it ran before it failed
 
     @property
     def ok(self) -> bool:
@@ -46,7 +49,8 @@ class Recording:
 
     @property
     def seconds(self) -> float:
-        return float(sum(self.epoch_seconds))
+        """The recorded training (+ validation) seconds, up to the crash for a crashed one."""
+        return float(sum(self.epoch_seconds)) if self.ok else self.crash_seconds
 
 
 def _number(text: str) -> float:
@@ -115,6 +119,7 @@ def read_table(path: Path) -> tuple[list[Recording], int]:
                     val={m: _number(fields[f"val:{m}"]) for m in metrics} if ok else None,
                     test={m: _number(fields[f"test:{m}"]) for m in metrics} if ok else None,
                     error=None if ok else fields["error"] or "crashed",
+                    crash_seconds=0.0 if ok else float(fields["seconds"] or 0.0),
                 )
             )
         except (ValueError, KeyError) as exc:

@@ -1,0 +1,142 @@
+"""Tabular replay: evaluations answered from the recorded curves of ``python -m mfnas.collect``.
+
+A proposed configuration that was recorded is answered with its own curve. One that was not
+(strategies search the whole space, the table holds a sample of it) is answered with the
+*nearest* recorded configuration: the smallest sum of squared differences of ConfigSpace's
+normalised vectors, where a numerical hyperparameter differs by its distance in [0, 1], a
+categorical one by 1 when the choices differ, and an inactive one by 1 against an active one.
+The answer's ``extra["recorded_id"]`` names the recording used, so every trial record says
+which recorded configuration produced its numbers. A recorded crash crashes at every fidelity.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from ConfigSpace import Configuration, ConfigurationSpace
+from ConfigSpace.hyperparameters import CategoricalHyperparameter
+
+from mfnas.replay.base import ReplayTask
+from mfnas.replay.table import META, TABLE, Recording, TableError, read_table
+from mfnas.spaces import config_key, config_vector
+from mfnas.tasks.base import Result, Task
+
+
+class RecordedCrash(RuntimeError):
+    """The recorded configuration crashed when it was collected."""
+
+
+class TabularTask(ReplayTask):
+    """Replays ``recordings`` (all collected to ``epochs``) of task ``name`` over ``space``.
+
+    ``evaluate(config, epochs, seed)`` returns the nearest recording's curve up to ``epochs``,
+    its validation objective there, and its final validation and test metrics only at full
+    fidelity; the seed is ignored (each configuration was recorded once). ``cost`` is the sum
+    of the recorded epoch seconds; a recorded crash costs its recorded seconds pro rata.
+    """
+
+    mode = "tabular"
+
+    def __init__(
+        self,
+        name: str,
+        space: ConfigurationSpace,
+        recordings: list[Recording],
+        epochs: int,
+        metric: str,
+        maximize: bool,
+        source: str = "",
+        reference_task: Task | None = None,
+    ) -> None:
+        if not recordings:
+            raise ValueError("a tabular task needs at least one recording")
+        self.name, self.metric, self.maximize = name, metric, maximize
+        self.min_epochs, self.max_epochs = 1, epochs
+        self.source, self.reference_task = source, reference_task
+        self._space = space
+        self.recordings = sorted(recordings, key=lambda r: r.id)
+        self._vectors = np.array([config_vector(space, r.config) for r in self.recordings])
+        self._categorical = np.array(
+            [isinstance(hp, CategoricalHyperparameter) for hp in space.values()]
+        )
+        self._by_key = {
+            config_key(self._configuration(r)): i for i, r in enumerate(self.recordings)
+        }
+
+    @classmethod
+    def from_folder(
+        cls, folder: str | Path, reference_task: Task | None = None, ids: slice | None = None
+    ) -> TabularTask:
+        """The recorded benchmark in ``folder`` (``curves.csv.gz`` + ``collection.json``); with
+        ``ids``, only the recordings in that slice of the id-sorted table.
+
+        Raises TableError when either file is missing or unreadable.
+        """
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / META).read_text())
+            space = ConfigurationSpace.from_serialized_dict(meta["space"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise TableError(
+                f"{folder}: no recorded benchmark there ({META}: {exc}); record one with "
+                f"python -m mfnas.collect"
+            ) from None
+        recordings, epochs = read_table(folder / TABLE)
+        if ids is not None:
+            recordings = sorted(recordings, key=lambda r: r.id)[ids]
+        return cls(
+            meta["task"],
+            space,
+            recordings,
+            epochs or meta["epochs"],
+            meta["metric"],
+            meta["maximize"],
+            str(folder),
+            reference_task,
+        )
+
+    def _configuration(self, recording: Recording) -> Configuration:
+        return Configuration(self._space, values=recording.config)
+
+    @property
+    def space(self) -> ConfigurationSpace:
+        return self._space
+
+    def nearest(self, config: Configuration) -> Recording:
+        """The recording of ``config`` itself, else the nearest one (see the module docstring)."""
+        index = self._by_key.get(config_key(config))
+        if index is None:
+            vector = np.asarray(config.get_array(), dtype=float)
+            diff = np.abs(self._vectors - vector)
+            diff[:, self._categorical] = diff[:, self._categorical] > 0
+            inactive = np.isnan(self._vectors) != np.isnan(vector)
+            diff[inactive] = 1.0
+            diff[np.isnan(diff)] = 0.0  # inactive on both sides
+            index = int(np.argmin((diff**2).sum(axis=1)))  # ties: the lowest id
+        return self.recordings[index]
+
+    def cost(self, config: Configuration, epochs: int) -> float:
+        recording = self.nearest(config)
+        if not recording.ok:
+            return recording.crash_seconds * min(1.0, epochs / self.max_epochs)
+        return float(sum(recording.epoch_seconds[:epochs]))
+
+    def evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+        if not 1 <= epochs <= self.max_epochs:
+            raise ValueError(f"epochs must be in 1..{self.max_epochs}, got {epochs}")
+        recording = self.nearest(config)
+        if not recording.ok:
+            raise RecordedCrash(f"recorded configuration {recording.id}: {recording.error}")
+        full = epochs == self.max_epochs
+        curve = recording.curve[:epochs]
+        return Result(
+            curve=curve,
+            val=dict(recording.val or {}) if full else {self.metric: curve[-1]},
+            test=dict(recording.test or {}) if full else None,
+            seconds=float(sum(recording.epoch_seconds[:epochs])),
+            epochs=epochs,
+            epoch_seconds=recording.epoch_seconds[:epochs],
+            extra={"recorded_id": recording.id},
+        )
