@@ -472,7 +472,8 @@ def _build_task(
             data_dir=args.data_dir,
         )
         task, replay, prior = _replay_setup(run, live)
-        if replay is not None and replay.get("mode") and task.max_epochs != live.max_epochs:
+        given_epochs = run["max_epochs"]
+        if task is not live and given_epochs is not None and given_epochs != task.max_epochs:
             raise ValueError(
                 f"--max-epochs {run['max_epochs']} differs from the {task.max_epochs} epochs "
                 f"recorded in {replay['source']}; a replay keeps the recorded fidelity"
