@@ -32,7 +32,14 @@ import mfnas
 from mfnas.data.movielens import DataError
 from mfnas.device import DEVICES
 from mfnas.executors import Executor, SerialExecutor
-from mfnas.replay import MODES, ReplayTask, load_prior, make_replay_task, replay_folder
+from mfnas.replay import (
+    MODES,
+    ReplayTask,
+    TableError,
+    load_prior,
+    make_replay_task,
+    replay_folder,
+)
 from mfnas.replay.clock import SimulatedExecutor
 from mfnas.report import publish
 from mfnas.runner import ResumeError, run_study
@@ -265,6 +272,21 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _all_strategies(task: str, mode: str | None, replay_from: str | None) -> list[str]:
+    """Every registered strategy, less those needing a prior when ``task`` has no recorded
+    benchmark to give them (said on stderr)."""
+    names = list(STRATEGIES)
+    try:
+        replay_folder("tabular", task, replay_from if mode == "tabular" else None)
+    except TableError:
+        needy = [name for name in names if STRATEGIES[name].uses_prior]
+        if needy:
+            print(f"note: {', '.join(needy)} left out: they need recorded curves of {task} "
+                  "(python -m mfnas.collect)", file=sys.stderr)  # fmt: skip
+        return [name for name in names if name not in needy]
+    return names
+
+
 def _new_run(parser: argparse.ArgumentParser, given: dict[str, Any]) -> dict[str, Any]:
     """The run arguments of a new run: checked, defaults filled in."""
     task, strategies = given["task"], given["strategies"]
@@ -275,7 +297,7 @@ def _new_run(parser: argparse.ArgumentParser, given: dict[str, Any]) -> dict[str
     if strategies is None:
         strategies = list(DEFAULT_STRATEGIES)
     elif strategies == ["all"]:
-        strategies = list(STRATEGIES)
+        strategies = _all_strategies(task, given["mode"], given["replay_from"])
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown or not strategies:
         parser.error(
@@ -445,6 +467,7 @@ def _replay_setup(
     if mode == "tabular":
         half = " (the even-id half; the odd half is the prior)" if wants_prior else ""
         replay["answers"] = f"{len(task.recordings)} recorded configurations{half}"
+        replay["test_worst"], replay["test_best"] = task.test_range()
     if wants_prior:
         replay["prior"] = f"{len(prior)} recorded curves from {recorded}"
     return task, replay, prior

@@ -31,6 +31,10 @@ COLUMNS = (
     "test_ci_high",
     "mean_rank",
     "speedup_vs_random",
+    "regret_mean",
+    "prior_data",
+    "pred_spearman",
+    "pred_topk_hit",
     "budget_epochs_mean",
     "trials_mean",
     "crashed_mean",
@@ -139,6 +143,36 @@ def _mean_curve(curves: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(curves).any(axis=0), np.nan, curves.mean(axis=0))
 
 
+def regret(test: float, replay: dict[str, Any] | None) -> float:
+    """Normalised regret of a test score in a tabular replay: 0 for the best recorded final
+    test score, 1 for the worst; NaN where the best achievable score is unknown (live runs,
+    surrogate replays)."""
+    if not replay or "test_best" not in replay:
+        return math.nan
+    best, worst = replay["test_best"], replay["test_worst"]
+    return (best - test) / (best - worst) if best != worst else 0.0
+
+
+def predictor_quality(diagnostics: list[dict[str, Any]]) -> tuple[float, float]:
+    """Mean over seeds of a predictor's Spearman (predicted vs measured full-fidelity score of
+    the configurations it sent to full training) and of its top-k hit rate: the share of the k
+    candidates that truly score best (``truth``, known in replays) that were among its k
+    picks. NaN where no seed defines them."""
+    spearmans, hits = [], []
+    for info in diagnostics:
+        predictor = info.get("predictor") or {}
+        if predictor.get("spearman") is not None:
+            spearmans.append(predictor["spearman"])
+        candidates = [c for c in predictor.get("candidates") or [] if c.get("truth") is not None]
+        picks = {json.dumps(p["config"], sort_keys=True) for p in predictor.get("picks") or []}
+        k = len(picks)
+        if candidates and k:
+            best = sorted(candidates, key=lambda c: c["truth"], reverse=True)[:k]
+            found = sum(json.dumps(c["config"], sort_keys=True) in picks for c in best)
+            hits.append(found / min(k, len(best)))
+    return _mean(spearmans), _mean(hits)
+
+
 def leaderboard_rows(store: Store) -> list[dict[str, Any]]:
     """One row per strategy (columns ``COLUMNS``), best test mean first."""
     meta = store.meta()
@@ -148,12 +182,15 @@ def leaderboard_rows(store: Store) -> list[dict[str, Any]]:
     ranks = mean_ranks(seed_blocks(outcomes, metric), maximize)
     grid, curves = anytime_curves(store)
     reference = _mean_curve(curves[REFERENCE]) if REFERENCE in curves else None
+    diagnostics = store.diagnostics()
     rows = []
     for strategy, group in grouped.items():
         found = [o.best for o in group if o.best is not None]
         tests = [t for t in (_test_score(o, metric) for o in group) if not math.isnan(t)]
         vals = [b.curve[-1] for b in found]
         low, high = bootstrap_ci(tests)
+        infos = [diagnostics.get((strategy, o.seed), {}) for o in group]
+        spearman, topk = predictor_quality(infos)
         rows.append(
             {
                 "strategy": strategy,
@@ -169,6 +206,10 @@ def leaderboard_rows(store: Store) -> list[dict[str, Any]]:
                 "speedup_vs_random": math.nan
                 if reference is None
                 else speedup(reference, _mean_curve(curves[strategy]), grid, maximize),
+                "regret_mean": _mean([regret(t, meta.get("replay")) for t in tests]),
+                "prior_data": "yes" if any(i.get("prior_curves") for i in infos) else "",
+                "pred_spearman": spearman,
+                "pred_topk_hit": topk,
                 "budget_epochs_mean": _mean([o.budget_epochs for o in group]),
                 "trials_mean": _mean([o.trials for o in group]),
                 "crashed_mean": _mean([o.crashed for o in group]),
@@ -226,6 +267,22 @@ def md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return lines + ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
 
 
+def mode_note(meta: dict[str, Any]) -> str:
+    """One paragraph saying how the run's numbers were produced: live training or a replay."""
+    mode, replay = meta.get("mode", "live"), meta.get("replay") or {}
+    prior = f" Prior data: {replay['prior']} (validation curves only)." if "prior" in replay else ""
+    if mode == "live":
+        return f"Mode: live: every evaluation trained; `wall_seconds` are real seconds.{prior}"
+    kind = {"tabular": "recorded learning curves", "surrogate": "an XGBoost surrogate fitted "
+            "on recorded learning curves"}.get(mode, mode)  # fmt: skip
+    answers = f" ({replay['answers']})" if "answers" in replay else ""
+    return (
+        f"Mode: {mode} replay: evaluations answered from {kind} in `{replay.get('source')}`"
+        f"{answers}; `wall_seconds` are on a simulated clock: recorded (or predicted) training "
+        f"seconds plus each strategy's measured decision time.{prior}"
+    )
+
+
 def write_leaderboard(store: Store, out_dir: str | Path) -> list[dict[str, Any]]:
     """Write ``leaderboard.csv`` and ``leaderboard.md`` into ``out_dir``; return the rows."""
     out = Path(out_dir)
@@ -236,10 +293,13 @@ def write_leaderboard(store: Store, out_dir: str | Path) -> list[dict[str, Any]]
         writer.writeheader()
         writer.writerows(rows)
         writer.writerows(reference_csv_rows(meta))
+    shown = [c for c in COLUMNS if any(_fmt(row[c]) for row in rows)]
     lines = [
         f"# Leaderboard: {meta['task']} ({meta.get('mode', 'live')})",
         "",
         f"Reproduce: `{meta.get('command', '')}`",
+        "",
+        mode_note(meta),
         "",
         f"Objective: validation {meta['metric']} "
         f"({'higher' if meta['maximize'] else 'lower'} is better); the incumbent of each seed is "
@@ -248,9 +308,15 @@ def write_leaderboard(store: Store, out_dir: str | Path) -> list[dict[str, Any]]
         "seed, every evaluation counted. Best test mean first; `test_ci_*` is a 95% bootstrap "
         "CI of the mean, `mean_rank` the mean rank by test score over seeds (1 = best), "
         "`speedup_vs_random` the budget random search needs to reach its own final mean "
-        "best validation score divided by the budget this strategy needs (empty: never reached).",
+        "best validation score divided by the budget this strategy needs (empty: never "
+        "reached), `regret_mean` the normalised test regret (0: the best recorded "
+        "configuration, 1: the worst; tabular replays only), `prior_data` marks strategies "
+        "given recorded curves before the run, `pred_spearman` and `pred_topk_hit` the quality "
+        "of a strategy's own predictor (Spearman of predicted vs measured full-fidelity score "
+        "of what it trained fully; share of the truly best k candidates among its k picks, "
+        "replays only). Columns empty for every strategy are left out here (not in the csv).",
         "",
-        *md_table(list(COLUMNS), [[row[c] for c in COLUMNS] for row in rows]),
+        *md_table(shown, [[row[c] for c in shown] for row in rows]),
     ]
     metrics = incumbent_metrics(store)
     if metrics:

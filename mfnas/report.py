@@ -18,7 +18,7 @@ from typing import Any
 from ConfigSpace import ConfigurationSpace
 
 from mfnas.importance import hyperparameter_importance
-from mfnas.leaderboard import COLUMNS, best_outcome, write_leaderboard
+from mfnas.leaderboard import COLUMNS, best_outcome, mode_note, write_leaderboard
 from mfnas.plots import plot_anytime, plot_importance, plot_ranks, plot_test_scores
 from mfnas.store import Store
 
@@ -77,6 +77,7 @@ def write_report(store: Store, out: Path, rows: list[dict[str, Any]],
         f"<h1>mfnas leaderboard: {html.escape(meta['task'])} ({html.escape(meta['mode'])})</h1>",
         f"<p>Reproduce: <code>{html.escape(meta.get('command', ''))}</code><br>",
         f"Regenerate this page: <code>python -m mfnas.report {html.escape(str(out))}</code></p>",
+        f"<p>{html.escape(mode_note(meta))}</p>",
         f"<p>Objective: validation {html.escape(meta['metric'])}; budget "
         f"{meta['budget_epochs']} epochs per strategy and seed; full fidelity "
         f"{meta['max_epochs']} epochs. Incumbents are chosen on validation; only their test "

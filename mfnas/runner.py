@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from mfnas.executors import Executor, Outcome, SerialExecutor
+from mfnas.replay.base import ReplayTask, label_candidates
 from mfnas.spaces import plain_config
 from mfnas.store import Store, TrialRecord, incumbent
 from mfnas.strategies import Problem, Strategy, TrialSpec, make_strategy
@@ -174,6 +175,19 @@ def _summary(task: Task, name: str, seed: int, records: list[TrialRecord]) -> St
     )
 
 
+def _diagnostics(task: Task, strategy: Strategy, prior: tuple[PriorCurve, ...]) -> dict:
+    """What is stored with a finished study: the strategy's own diagnostics, how many prior
+    curves it was given, and, in a replay, the true full-fidelity objective of every candidate
+    its predictor ranked (``candidates[i]["truth"]``), looked up only after the study ended."""
+    info = dict(strategy.diagnostics())
+    if prior:
+        info["prior_curves"] = len(prior)
+    candidates = info.get("predictor", {}).get("candidates")
+    if isinstance(task, ReplayTask) and candidates:
+        label_candidates(task, candidates)
+    return info
+
+
 def run_study(
     task: Task,
     strategy_name: str,
@@ -223,5 +237,5 @@ def run_study(
             study.tell(outcome.spec, outcome.result)
             if on_trial is not None:
                 on_trial(record)
-    store.finish_study(strategy_name, seed, strategy.diagnostics())
+    store.finish_study(strategy_name, seed, _diagnostics(task, strategy, prior))
     return _summary(task, strategy_name, seed, records)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from conftest import prior_for, record_prior
 
 from mfnas.executors import Outcome, SerialExecutor, evaluate_trial
 from mfnas.runner import ResumeError, run_study
@@ -18,6 +19,7 @@ from mfnas.store import Store, TrialRecord
 from mfnas.strategies import STRATEGIES, TrialSpec
 from mfnas.tasks import make_task
 from mfnas.tasks.base import Task
+from mfnas.tasks.toy import ToyTask
 
 NAMES = sorted(STRATEGIES)
 
@@ -32,6 +34,9 @@ class ScrambledExecutor:
         self.task, self.slots = task, slots
         self.pending: list[tuple[TrialSpec, int]] = []
         self.most_in_flight = 0
+
+    def now(self) -> float:
+        return 0.0
 
     def submit(self, spec: TrialSpec, seed: int) -> None:
         assert len(self.pending) < self.slots
@@ -50,8 +55,16 @@ def study(tmp_path, task, name, budget, executor=None, history=()) -> list[Trial
     with Store(path) as store:
         for record in history:
             store.add(record)
+        prior = prior_for(name, record_prior(task)) if isinstance(task, ToyTask) else ()
         run_study(
-            task, name, 0, budget * task.max_epochs, store, executor=executor, resume=bool(history)
+            task,
+            name,
+            0,
+            budget * task.max_epochs,
+            store,
+            executor=executor,
+            resume=bool(history),
+            prior=prior,
         )
         return store.records()
 

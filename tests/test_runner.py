@@ -6,6 +6,7 @@ import math
 from dataclasses import replace
 
 import pytest
+from conftest import prior_for
 
 from mfnas.runner import run_study
 from mfnas.store import Store
@@ -16,9 +17,12 @@ from mfnas.tasks.toy import ToyTask
 
 @pytest.mark.parametrize("strategy", sorted(STRATEGIES))
 @pytest.mark.parametrize("budget", [1, 3, 7])
-def test_budget_is_never_exceeded_and_every_trial_is_recorded(tmp_path, toy, strategy, budget):
+def test_budget_is_never_exceeded_and_every_trial_is_recorded(
+    tmp_path, toy, toy_prior, strategy, budget
+):
     with Store(tmp_path / "t.sqlite") as store:
-        summary = run_study(toy, strategy, 0, budget * toy.max_epochs, store)
+        prior = prior_for(strategy, toy_prior)
+        summary = run_study(toy, strategy, 0, budget * toy.max_epochs, store, prior=prior)
         records = store.records()
     spent = sum(r.epochs for r in records)
     assert spent == summary.epochs_spent <= budget * toy.max_epochs

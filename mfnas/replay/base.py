@@ -7,6 +7,7 @@ from typing import Any
 
 from ConfigSpace import Configuration
 
+from mfnas.executors import evaluate_trial
 from mfnas.tasks.base import Task
 
 
@@ -32,3 +33,12 @@ class ReplayTask(Task):
     @abstractmethod
     def cost(self, config: Configuration, epochs: int) -> float:
         """Simulated seconds of training ``config`` for ``epochs`` epochs (>= 0)."""
+
+
+def label_candidates(task: ReplayTask, candidates: list[dict[str, Any]]) -> None:
+    """Add ``truth``, the replayed full-fidelity objective (None for a crash), to each
+    candidate ``{"config": active values, ...}`` a strategy's predictor ranked."""
+    for candidate in candidates:
+        config = Configuration(task.space, values=candidate["config"])
+        result, _ = evaluate_trial(task, config, task.max_epochs, seed=0)
+        candidate["truth"] = result.objective if result is not None else None

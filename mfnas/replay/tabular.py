@@ -117,6 +117,12 @@ class TabularTask(ReplayTask):
             index = int(np.argmin((diff**2).sum(axis=1)))  # ties: the lowest id
         return self.recordings[index]
 
+    def test_range(self) -> tuple[float, float]:
+        """The worst and best final test objective among the recordings (regret's scale)."""
+        tests = [r.test[self.metric] for r in self.recordings if r.ok and r.test]
+        worst, best = (max, min) if not self.maximize else (min, max)
+        return worst(tests), best(tests)
+
     def cost(self, config: Configuration, epochs: int) -> float:
         recording = self.nearest(config)
         if not recording.ok:
