@@ -100,11 +100,12 @@ class Surrogate:
         return curve.astype(float), seconds, test, crashes
 
     def save(self, folder: str | Path) -> None:
-        """Write the models (XGBoost JSON, ``<name>.json``) and ``surrogate.json`` to ``folder``."""
+        """Write the models (XGBoost UBJSON, ``<name>.ubj``) and ``surrogate.json`` into
+        ``folder``."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for name in MODELS:
-            path = folder / f"{name}.json"
+            path = folder / f"{name}.ubj"
             if name in self.boosters:
                 self.boosters[name].save_model(path)
             else:
@@ -136,7 +137,7 @@ class Surrogate:
                 epochs=int(meta["epochs"]),
                 metric=meta["metric"],
                 maximize=bool(meta["maximize"]),
-                boosters={name: _load_booster(folder / f"{name}.json") for name in meta["models"]},
+                boosters={name: _load_booster(folder / f"{name}.ubj") for name in meta["models"]},
                 params=meta["params"],
                 quality=meta["quality"],
                 curves_sha256=meta.get("curves_sha256"),
