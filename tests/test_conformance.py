@@ -3,25 +3,35 @@
 Valid configurations (conditions included) within the fidelity range, plain types in the
 records, the same trials for the same seed and others for another, the budget never exceeded
 (tiny budgets included), several pending trials and out-of-order tells, crashed tells, and a
-full-fidelity incumbent. Strategy-specific behaviour lives in the tests named after it.
+full-fidelity incumbent. Strategies that declare ``uses_prior`` get recorded toy curves as
+``problem.prior`` (the problems driven directly carry them for every strategy: the others
+ignore them). Strategy-specific behaviour lives in the tests named after it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 from ConfigSpace import Configuration
+from conftest import prior_for, record_prior
 
 from mfnas.runner import run_study
 from mfnas.spaces import plain_config
 from mfnas.store import Store, TrialRecord, incumbent
 from mfnas.strategies import STRATEGIES, Problem, Strategy, TrialSpec, make_strategy
+from mfnas.strategies.base import PriorCurve
 from mfnas.tasks.base import Result
 from mfnas.tasks.toy import ToyTask
 
 NAMES = list(STRATEGIES)
+
+
+@pytest.fixture
+def toy_problem(toy_problem: Problem, toy_prior: tuple[PriorCurve, ...]) -> Problem:
+    """The shared toy problem with recorded curves (read only by ``uses_prior`` strategies)."""
+    return replace(toy_problem, prior=toy_prior)
 
 
 @dataclass
@@ -88,7 +98,8 @@ def drive(
 def study(folder, toy: ToyTask, name: str, seed: int, budget: int) -> list[TrialRecord]:
     """The records of one serial ``run_study`` of ``budget`` full trainings (in ``folder``)."""
     with Store(folder / "trials.sqlite") as store:
-        run_study(toy, name, seed, budget * toy.max_epochs, store)
+        prior = prior_for(name, record_prior(toy))
+        run_study(toy, name, seed, budget * toy.max_epochs, store, prior=prior)
         return store.records()
 
 
@@ -159,7 +170,8 @@ def test_crashed_tells_are_accepted(name, toy, toy_problem) -> None:
 def test_every_strategy_is_registered_under_its_name() -> None:
     assert set(STRATEGIES) == {
         "grid", "random", "one-epoch", "evolution", "smac-bo", "hyperband", "smac-hb",
-        "hierarchical", "optuna-tpe", "optuna-hb",
+        "hierarchical", "optuna-tpe", "optuna-hb", "surrogate-hb", "surrogate-hb-nopred",
+        "surrogate-hb-warm",
     }  # fmt: skip
     assert all(cls.name == name for name, cls in STRATEGIES.items())
 

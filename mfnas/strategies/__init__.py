@@ -13,6 +13,11 @@ from mfnas.strategies.optuna_tpe import OptunaTPE
 from mfnas.strategies.random_search import RandomSearch
 from mfnas.strategies.smac_bo import SmacBO
 from mfnas.strategies.smac_hb import SmacHyperband
+from mfnas.strategies.surrogate_hb import (
+    SurrogateHyperband,
+    SurrogateHyperbandNoPredictor,
+    SurrogateHyperbandWarm,
+)
 
 STRATEGIES: dict[str, type[Strategy]] = {
     cls.name: cls
@@ -27,6 +32,9 @@ STRATEGIES: dict[str, type[Strategy]] = {
         Hierarchical,
         OptunaTPE,
         OptunaHyperband,
+        SurrogateHyperband,
+        SurrogateHyperbandNoPredictor,
+        SurrogateHyperbandWarm,
     )
 }
 
