@@ -129,7 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--task", help=f"task to search (required unless --resume): {', '.join(TASKS)}"
+        "--task",
+        help=f"task to search (required unless --resume): {', '.join(TASKS)}; several "
+        "comma-separated run one after another into <out>/<task>/, and <out>/leaderboard.md "
+        "ranks the strategies across every (task, seed)",
     )
     parser.add_argument(
         "--strategies",
@@ -465,7 +468,7 @@ def _replay_setup(
     task = make_replay_task(mode, folder, live, answer_ids)
     replay = {"mode": mode, "source": str(folder)}
     if mode == "tabular":
-        half = " (the even-id half; the odd half is the prior)" if wants_prior else ""
+        half = ", the even-id half; the odd half is the prior" if wants_prior else ""
         replay["answers"] = f"{len(task.recordings)} recorded configurations{half}"
         replay["test_worst"], replay["test_best"] = task.test_range()
     if wants_prior:
@@ -507,11 +510,44 @@ def _build_task(
         parser.error(str(exc))
 
 
+def _suite(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: list[str]) -> int:
+    """Run (or resume) each task of a multi-task run into ``<out>/<task>/``, then rank the
+    strategies across tasks (``mfnas.suite``)."""
+    from mfnas.suite import SUITE, write_suite
+
+    if args.resume:
+        tasks = json.loads((args.out / SUITE).read_text())["tasks"]
+    else:
+        tasks = [t.strip() for t in args.task.split(",") if t.strip()]
+        unknown = [t for t in tasks if t not in TASKS]
+        if unknown:
+            parser.error(f"unknown task {', '.join(unknown)}; choose from {', '.join(TASKS)}")
+    out = args.out or Path("runs") / f"suite-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
+    own = ("--task", "--out")
+    rest = [a for i, a in enumerate(argv) if a not in own and (i == 0 or argv[i - 1] not in own)]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / SUITE).write_text(json.dumps({"tasks": tasks}) + "\n")  # found by --resume at once
+    for task in tasks:
+        status = main([*([] if args.resume else ["--task", task]), "--out", str(out / task), *rest])
+        if status:
+            return status
+    write_suite(out, tasks, shlex.join(["python", "-m", "mfnas.bench", *argv]))
+    if not args.quiet:
+        print((out / "leaderboard.md").read_text())
+    print(f"wrote {out}/leaderboard.md/.csv (ranks across {', '.join(tasks)})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; returns the exit status (2 for bad input, 130 when interrupted)."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
-    command = shlex.join(["python", "-m", "mfnas.bench", *(sys.argv[1:] if argv is None else argv)])
+    if (args.task and "," in args.task) or (
+        args.resume and args.out is not None and (args.out / "suite.json").exists()
+    ):
+        return _suite(parser, args, argv)
+    command = shlex.join(["python", "-m", "mfnas.bench", *argv])
     out, run, run_info, meta = _locate(parser, args)
     setup = _build_task(parser, args, run, meta)
     task = setup.task

@@ -227,3 +227,24 @@ def test_cli_replay_errors_are_one_line(tmp_path, bench_dir, capsys, argv, messa
 
 def test_recorded_vectors_use_nan_for_inactive(table: TabularTask) -> None:
     assert np.isnan(table._vectors[0]).sum() == 2  # depth and width are inactive for linear
+
+
+def test_cli_warm_strategy_gets_the_odd_half_and_is_marked(tmp_path, bench_dir) -> None:
+    out = tmp_path / "warm"
+    argv = ["--task", "toy", "--mode", "tabular", "--replay-from", str(bench_dir),
+            "--strategies", "random,surrogate-hb-warm", "--seeds", "2", "--budget", "3",
+            "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    replay = json.loads((out / "run.json").read_text())["replay"]
+    assert replay["answers"].startswith("2 recorded configurations, the even-id half")
+    assert replay["prior"].startswith("1 recorded curves")
+    with Store(out / "trials.sqlite") as store:
+        assert {r.extra["recorded_id"] for r in store.records() if r.status == "ok"} <= {0, 2}
+        diagnostics = store.diagnostics()
+    assert diagnostics[("surrogate-hb-warm", 0)]["prior_curves"] == 1
+    assert "prior_curves" not in diagnostics[("random", 0)]
+    rows = {r["strategy"]: r for r in _leaderboard(out)}
+    assert (rows["surrogate-hb-warm"]["prior_data"], rows["random"]["prior_data"]) == ("yes", "")
+    candidates = diagnostics[("surrogate-hb-warm", 0)]["predictor"]["candidates"]
+    assert all("truth" in c for c in candidates)
+    assert "Prior data: 1 recorded curves" in (out / "leaderboard.md").read_text()

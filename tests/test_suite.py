@@ -1,0 +1,93 @@
+"""Several tasks in one run: ranks across (task, seed) blocks, each in its task's direction."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import pytest
+
+from mfnas.bench import main
+from mfnas.leaderboard import predictor_quality, regret
+from mfnas.store import Store, TrialRecord
+from mfnas.suite import suite_rows
+
+
+def _full(strategy: str, seed: int, test: float, metric: str) -> TrialRecord:
+    return TrialRecord(
+        strategy=strategy, seed=seed, trial_id=0, config={}, epochs=3, curve=[test] * 3,
+        val={metric: test}, test={metric: test}, status="ok", error=None, seconds=1.0,
+        start=0.0, end=1.0,
+    )  # fmt: skip
+
+
+def _task(folder, metric: str, maximize: bool, tests: dict[str, list[float]]) -> None:
+    folder.mkdir(parents=True)
+    with Store(folder / "trials.sqlite") as store:
+        store.set_meta(
+            task=folder.name, mode="live", metric=metric, maximize=maximize, min_epochs=1,
+            max_epochs=3, budget_epochs=3, command="hand-made",
+        )  # fmt: skip
+        for strategy, scores in tests.items():
+            for seed, score in enumerate(scores):
+                store.add(_full(strategy, seed, score, metric))
+
+
+def test_ranks_across_tasks_follow_each_tasks_direction(tmp_path) -> None:
+    # maximised: a beats b on both seeds; minimised (rmse): a has the lower error on seed 0
+    # only, and b wins seed 1; so a ranks 1, 1, 1, 2 over the four blocks: mean 1.25
+    _task(tmp_path / "up", "score", True, {"a": [0.9, 0.8], "b": [0.5, 0.4]})
+    _task(tmp_path / "down", "rmse", False, {"a": [0.90, 1.10], "b": [0.95, 1.00]})
+    rows, columns = suite_rows(tmp_path, ["up", "down"])
+    by_name = {r["strategy"]: r for r in rows}
+    assert columns == ["up:score", "down:rmse"]
+    assert by_name["a"]["mean_rank"] == 1.25 and by_name["b"]["mean_rank"] == 1.75
+    assert by_name["a"]["blocks"] == 4 and by_name["b"]["down:rmse"] == pytest.approx(0.975)
+    assert [r["strategy"] for r in rows] == ["a", "b"]
+
+
+def test_cli_suite_runs_every_task_and_resumes(tmp_path) -> None:
+    out = tmp_path / "suite"
+    argv = ["--task", "toy,toy-faulty", "--strategies", "random,hyperband", "--seeds", "2",
+            "--budget", "2", "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    for task in ("toy", "toy-faulty"):
+        assert (out / task / "leaderboard.md").exists()
+    rows = list(csv.DictReader((out / "leaderboard.csv").read_text().splitlines()))
+    assert {r["strategy"] for r in rows} == {"random", "hyperband"}
+    assert all(r["blocks"] == "4" for r in rows)
+    before = (out / "leaderboard.csv").read_text()
+    assert main(["--resume", "--out", str(out), "--quiet"]) == 0
+    assert (out / "leaderboard.csv").read_text() == before
+
+
+def test_cli_suite_with_an_unknown_task_is_one_line(tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--task", "toy,nope", "--out", str(tmp_path / "s"), "--quiet"])
+    assert exit_info.value.code == 2
+    assert "unknown task nope" in capsys.readouterr().err
+
+
+def test_regret_is_normalised_and_only_where_the_best_is_known() -> None:
+    replay = {"test_best": 0.3, "test_worst": 0.1}
+    assert regret(0.3, replay) == 0.0 and regret(0.1, replay) == 1.0
+    assert regret(0.25, replay) == pytest.approx(0.25)
+    assert regret(0.9, {"test_best": 0.8, "test_worst": 1.2}) == pytest.approx(0.25)  # rmse
+    assert math.isnan(regret(0.2, None)) and math.isnan(regret(0.2, {"source": "x"}))
+
+
+def test_predictor_quality_from_diagnostics() -> None:
+    def candidate(name: str, truth: float) -> dict:
+        return {"config": {"x": name}, "truth": truth}
+
+    infos = [
+        {"predictor": {"spearman": 0.5, "picks": [{"config": {"x": "a"}}, {"config": {"x": "c"}}],
+                       "candidates": [candidate("a", 0.9), candidate("b", 0.8),
+                                      candidate("c", 0.1)]}},  # true top-2 {a, b}: 1 of 2
+        {"predictor": {"spearman": 1.0, "picks": [{"config": {"x": "b"}}],
+                       "candidates": [candidate("a", 0.2), candidate("b", 0.7)]}},  # 1 of 1
+        {},  # a strategy without a predictor
+    ]  # fmt: skip
+    spearman, hit = predictor_quality(infos)
+    assert spearman == pytest.approx(0.75) and hit == pytest.approx(0.75)
+    assert all(math.isnan(v) for v in predictor_quality([{}]))
