@@ -1,4 +1,5 @@
-"""The conformance suite: every registered strategy on ``toy`` keeps the Strategy contract.
+"""The conformance suite: every registered strategy on ``toy`` keeps the Strategy contract,
+live and in tabular replay on simulated workers.
 
 Valid configurations (conditions included) within the fidelity range, plain types in the
 records, the same trials for the same seed and others for another, the budget never exceeded
@@ -17,6 +18,9 @@ import pytest
 from ConfigSpace import Configuration
 from conftest import prior_for, record_prior
 
+from mfnas.collect import main as collect_main
+from mfnas.replay.clock import SimulatedExecutor
+from mfnas.replay.tabular import TabularTask
 from mfnas.runner import run_study
 from mfnas.spaces import plain_config
 from mfnas.store import Store, TrialRecord, incumbent
@@ -179,3 +183,29 @@ def test_every_strategy_is_registered_under_its_name() -> None:
 def test_unknown_strategy_is_a_clear_error(toy_problem: Problem) -> None:
     with pytest.raises(KeyError, match="unknown strategy 'nope'"):
         make_strategy("nope", toy_problem, 0)
+
+
+@pytest.fixture(scope="module")
+def toy_table(tmp_path_factory) -> TabularTask:
+    """A tabular replay of 40 recorded toy configurations (``python -m mfnas.collect``)."""
+    folder = tmp_path_factory.mktemp("toy-curves")
+    assert collect_main(["--task", "toy", "--configs", "40", "--out", str(folder), "--quiet"]) == 0
+    return TabularTask.from_folder(folder)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_strategy_replays_on_simulated_workers(name, toy_table, tmp_path) -> None:
+    """The same contract in tabular mode, 3 simulated workers: budget, incumbent, determinism."""
+    runs = []
+    for run in ("first", "again"):
+        with Store(tmp_path / f"{run}.sqlite") as store:
+            executor = SimulatedExecutor(toy_table, slots=3, timer=lambda: 0.0)
+            prior = prior_for(name, record_prior(ToyTask()))
+            run_study(toy_table, name, 0, 4 * toy_table.max_epochs, store, executor=executor,
+                      prior=prior)  # fmt: skip
+            records = store.records()
+        assert sum(r.epochs for r in records) <= 4 * toy_table.max_epochs
+        best = incumbent(records, toy_table.max_epochs, True)
+        assert best is not None and "recorded_id" in best.extra
+        runs.append([(r.trial_id, r.config, r.epochs, r.curve, r.end) for r in records])
+    assert runs[0] == runs[1]
