@@ -107,6 +107,10 @@ def _positive(text: str) -> int:
     return value
 
 
+def _positive_list(text: str) -> list[int]:
+    return [_positive(part.strip()) for part in text.split(",")]
+
+
 def _positive_seconds(text: str) -> float:
     try:
         value = float(text)
@@ -141,9 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--budget",
-        type=_positive,
+        type=_positive_list,
         help="budget per strategy and seed, in full trainings' worth of epochs: "
-        f"N means N x max-epochs epochs summed over every evaluation (default: {DEFAULT_BUDGET})",
+        f"N means N x max-epochs epochs summed over every evaluation (default: {DEFAULT_BUDGET}); "
+        "several comma-separated (5,10,20) run one after another into <out>/<task>-budget<N>/ "
+        "and <out>/leaderboard.md sets them side by side",
     )
     parser.add_argument(
         "--seeds",
@@ -266,7 +272,7 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "task": args.task,
         "strategies": strategies,
-        "budget": args.budget,
+        "budget": args.budget[0] if args.budget else None,
         "seeds": args.seeds,
         "max_epochs": args.max_epochs,
         "space": args.space,
@@ -511,30 +517,37 @@ def _build_task(
 
 
 def _suite(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: list[str]) -> int:
-    """Run (or resume) each task of a multi-task run into ``<out>/<task>/``, then rank the
-    strategies across tasks (``mfnas.suite``)."""
+    """Run (or resume) a run per task and budget into ``<out>/<task>[-budget<N>]/``, then set
+    them side by side and rank the strategies across all of them (``mfnas.suite``)."""
     from mfnas.suite import SUITE, write_suite
 
     if args.resume:
-        tasks = json.loads((args.out / SUITE).read_text())["tasks"]
+        runs = {name: [] for name in json.loads((args.out / SUITE).read_text())["runs"]}
     else:
         tasks = [t.strip() for t in args.task.split(",") if t.strip()]
         unknown = [t for t in tasks if t not in TASKS]
         if unknown:
             parser.error(f"unknown task {', '.join(unknown)}; choose from {', '.join(TASKS)}")
+        budgets = args.budget or [None]
+        runs = {
+            task if len(budgets) == 1 else f"{task}-budget{budget}": ["--task", task]
+            + ([] if budget is None else ["--budget", str(budget)])
+            for task in tasks
+            for budget in budgets
+        }
     out = args.out or Path("runs") / f"suite-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
-    own = ("--task", "--out")
+    own = ("--task", "--out", "--budget")
     rest = [a for i, a in enumerate(argv) if a not in own and (i == 0 or argv[i - 1] not in own)]
     out.mkdir(parents=True, exist_ok=True)
-    (out / SUITE).write_text(json.dumps({"tasks": tasks}) + "\n")  # found by --resume at once
-    for task in tasks:
-        status = main([*([] if args.resume else ["--task", task]), "--out", str(out / task), *rest])
+    (out / SUITE).write_text(json.dumps({"runs": list(runs)}) + "\n")  # for --resume at once
+    for name, own_args in runs.items():
+        status = main([*own_args, "--out", str(out / name), *rest])
         if status:
             return status
-    write_suite(out, tasks, shlex.join(["python", "-m", "mfnas.bench", *argv]))
+    write_suite(out, list(runs), shlex.join(["python", "-m", "mfnas.bench", *argv]))
     if not args.quiet:
         print((out / "leaderboard.md").read_text())
-    print(f"wrote {out}/leaderboard.md/.csv (ranks across {', '.join(tasks)})")
+    print(f"wrote {out}/leaderboard.md/.csv (ranks across {', '.join(runs)})")
     return 0
 
 
@@ -543,8 +556,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
-    if (args.task and "," in args.task) or (
-        args.resume and args.out is not None and (args.out / "suite.json").exists()
+    if (
+        (args.task and "," in args.task)
+        or len(args.budget or ()) > 1
+        or (args.resume and args.out is not None and (args.out / "suite.json").exists())
     ):
         return _suite(parser, args, argv)
     command = shlex.join(["python", "-m", "mfnas.bench", *argv])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 
 import pytest
@@ -40,7 +41,7 @@ def test_ranks_across_tasks_follow_each_tasks_direction(tmp_path) -> None:
     _task(tmp_path / "down", "rmse", False, {"a": [0.90, 1.10], "b": [0.95, 1.00]})
     rows, columns = suite_rows(tmp_path, ["up", "down"])
     by_name = {r["strategy"]: r for r in rows}
-    assert columns == ["up:score", "down:rmse"]
+    assert columns == ["up:score", "up:speedup_vs_random", "down:rmse", "down:speedup_vs_random"]
     assert by_name["a"]["mean_rank"] == 1.25 and by_name["b"]["mean_rank"] == 1.75
     assert by_name["a"]["blocks"] == 4 and by_name["b"]["down:rmse"] == pytest.approx(0.975)
     assert [r["strategy"] for r in rows] == ["a", "b"]
@@ -59,6 +60,17 @@ def test_cli_suite_runs_every_task_and_resumes(tmp_path) -> None:
     before = (out / "leaderboard.csv").read_text()
     assert main(["--resume", "--out", str(out), "--quiet"]) == 0
     assert (out / "leaderboard.csv").read_text() == before
+
+
+def test_cli_budgets_side_by_side(tmp_path) -> None:
+    out = tmp_path / "budgets"
+    argv = ["--task", "toy", "--strategies", "random,one-epoch", "--seeds", "2",
+            "--budget", "2,4", "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    rows = list(csv.DictReader((out / "leaderboard.csv").read_text().splitlines()))
+    assert {"toy-budget2:score", "toy-budget4:speedup_vs_random"} <= set(rows[0])
+    info = json.loads((out / "toy-budget4" / "run.json").read_text())
+    assert info["budget_epochs"] == 4 * 27
 
 
 def test_cli_suite_with_an_unknown_task_is_one_line(tmp_path, capsys) -> None:
