@@ -1,9 +1,15 @@
-"""Shared fixtures: the toy task and a problem built on it."""
+"""Shared fixtures: the toy task and a problem built on it; torch on one thread.
+
+Tests train tiny models, where torch's thread pool costs more than it gives; on a busy machine
+its spinning threads made one training step take 70 times as long. One thread also keeps
+timings and results the same whatever the machine.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from mfnas.runner import problem_for
 from mfnas.spaces import plain_config
@@ -11,6 +17,8 @@ from mfnas.strategies import STRATEGIES, Problem
 from mfnas.strategies.base import PriorCurve
 from mfnas.strategies.configs import sample_config
 from mfnas.tasks.toy import ToyTask
+
+torch.set_num_threads(1)
 
 
 @pytest.fixture

@@ -31,10 +31,17 @@ def _recsys(
     return RecsysTask(data_dir=data_dir, device=device, max_epochs=max_epochs)
 
 
+def _image(max_epochs: int | None = None, device: str = "auto", **_: Any) -> Task:
+    from mfnas.tasks.image import ImageTask
+
+    return ImageTask(device=device, max_epochs=max_epochs)  # the data ship with scikit-learn
+
+
 TASKS: dict[str, Callable[..., Task]] = {
     "toy": _toy,
     "toy-faulty": _toy_faulty,
     "recsys": _recsys,
+    "image": _image,
 }
 
 

@@ -1,0 +1,65 @@
+"""The image task: a CNN on scikit-learn's 8x8 handwritten digits, epochs as fidelity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ConfigSpace import Configuration, ConfigurationSpace
+
+from mfnas.device import resolve_device
+from mfnas.spaces import load_space, plain_config
+from mfnas.tasks.base import Result, Task
+from mfnas.tasks.image.data import ImageSplit, load_digits_split
+from mfnas.tasks.image.model import ImageConfig
+from mfnas.tasks.image.train import OBJECTIVE, ImageTrainer
+
+
+class ImageTask(Task):
+    """10-class digit classification; the objective is validation accuracy.
+
+    The data are scikit-learn's bundled digits (offline), split 60/20/20 stratified with
+    ``split_seed``. The constructor only stores its parameters; the split and the device are
+    set up on first use and cached, and left out when the task is pickled (a worker rebuilds
+    them).
+    """
+
+    name = "image"
+    metric = OBJECTIVE
+    maximize = True
+    min_epochs = 1
+    max_epochs = 27
+
+    def __init__(
+        self, device: str = "auto", split_seed: int = 0, max_epochs: int | None = None
+    ) -> None:
+        self.device = device
+        self.split_seed = split_seed
+        if max_epochs is not None:
+            self.max_epochs = max_epochs
+        self._split: ImageSplit | None = None
+        self._trainer: ImageTrainer | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_split": None, "_trainer": None}
+
+    @property
+    def space(self) -> ConfigurationSpace:
+        return load_space(self.name)
+
+    @property
+    def split(self) -> ImageSplit:
+        """The train/validation/test split (loaded and cut on first use)."""
+        if self._split is None:
+            self._split = load_digits_split(self.split_seed)
+        return self._split
+
+    def references(self) -> dict[str, dict[str, Any]]:
+        """Tuned logistic regression and RBF SVM on this task's split (see ``reference.py``)."""
+        from mfnas.tasks.image.reference import reference_rows
+
+        return reference_rows(self.split)
+
+    def evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+        if self._trainer is None:
+            self._trainer = ImageTrainer(self.split, resolve_device(self.device))
+        return self._trainer.run(ImageConfig(**plain_config(config)), int(epochs), int(seed))
