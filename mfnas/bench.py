@@ -54,6 +54,10 @@ EXAMPLES = """examples:
   python -m mfnas.bench --task toy --strategies all        # every registered strategy
   python -m mfnas.bench --task recsys --strategies random,evolution --budget 10 --seeds 2
   python -m mfnas.bench --task toy --out runs/toy-demo     # the analytic test task, seconds
+  python -m mfnas.bench --task image --strategies all      # CNN search on 8x8 digits
+  python -m mfnas.bench --task recsys --mode tabular --strategies all --seeds 10   # replay, minutes
+  python -m mfnas.bench --task recsys --mode tabular --budget 5,10,20,50 --seeds 20
+  python -m mfnas.bench --task recsys,image --strategies random,smac-hb   # ranks across tasks
   python -m mfnas.bench --task recsys --workers 4          # 4 evaluations at once (Dask)
   python -m mfnas.bench --task recsys --scheduler tcp://head:8786   # on a running cluster
   python -m mfnas.bench --resume --out runs/recsys-demo    # continue an interrupted run
