@@ -153,7 +153,9 @@ def regret(test: float, replay: dict[str, Any] | None) -> float:
     return (best - test) / (best - worst) if best != worst else 0.0
 
 
-def predictor_quality(diagnostics: list[dict[str, Any]]) -> tuple[float, float]:
+def predictor_quality(
+    diagnostics: list[dict[str, Any]], maximize: bool = True
+) -> tuple[float, float]:
     """Mean over seeds of a predictor's Spearman (predicted vs measured full-fidelity score of
     the configurations it sent to full training) and of its top-k hit rate: the share of the k
     candidates that truly score best (``truth``, known in replays) that were among its k
@@ -167,7 +169,7 @@ def predictor_quality(diagnostics: list[dict[str, Any]]) -> tuple[float, float]:
         picks = {json.dumps(p["config"], sort_keys=True) for p in predictor.get("picks") or []}
         k = len(picks)
         if candidates and k:
-            best = sorted(candidates, key=lambda c: c["truth"], reverse=True)[:k]
+            best = sorted(candidates, key=lambda c: c["truth"], reverse=maximize)[:k]
             found = sum(json.dumps(c["config"], sort_keys=True) in picks for c in best)
             hits.append(found / min(k, len(best)))
     return _mean(spearmans), _mean(hits)
@@ -190,7 +192,7 @@ def leaderboard_rows(store: Store) -> list[dict[str, Any]]:
         vals = [b.curve[-1] for b in found]
         low, high = bootstrap_ci(tests)
         infos = [diagnostics.get((strategy, o.seed), {}) for o in group]
-        spearman, topk = predictor_quality(infos)
+        spearman, topk = predictor_quality(infos, maximize)
         rows.append(
             {
                 "strategy": strategy,

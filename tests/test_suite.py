@@ -103,3 +103,4 @@ def test_predictor_quality_from_diagnostics() -> None:
     spearman, hit = predictor_quality(infos)
     assert spearman == pytest.approx(0.75) and hit == pytest.approx(0.75)
     assert all(math.isnan(v) for v in predictor_quality([{}]))
+    assert predictor_quality(infos[:1], maximize=False)[1] == 0.5  # true best: c and b

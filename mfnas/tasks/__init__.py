@@ -37,10 +37,19 @@ def _image(max_epochs: int | None = None, device: str = "auto", **_: Any) -> Tas
     return ImageTask(device=device, max_epochs=max_epochs)  # the data ship with scikit-learn
 
 
+def _recsys_rating(
+    max_epochs: int | None = None, device: str = "auto", data_dir: str | None = None, **_: Any
+) -> Task:
+    from mfnas.tasks.rating import RatingTask
+
+    return RatingTask(data_dir=data_dir, device=device, max_epochs=max_epochs)
+
+
 TASKS: dict[str, Callable[..., Task]] = {
     "toy": _toy,
     "toy-faulty": _toy_faulty,
     "recsys": _recsys,
+    "recsys-rating": _recsys_rating,
     "image": _image,
 }
 

@@ -1,0 +1,152 @@
+"""Training a rating regressor with MSE on mini-batches of shuffled training ratings."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from mfnas.tasks.base import Result
+from mfnas.tasks.rating.config import RatingConfig
+from mfnas.tasks.rating.metrics import RatingEvaluator
+from mfnas.tasks.rating.models import RatingModel, build_rating_model
+from mfnas.tasks.recsys.train import OPTIMIZERS
+
+OBJECTIVE = "rmse"
+
+
+@dataclass(frozen=True, eq=False)
+class Fit:
+    """A trained model, its mean training loss per epoch, its validation metrics after every
+    epoch (empty without a validation evaluator) and the seconds of every epoch (training plus
+    validation)."""
+
+    model: RatingModel
+    losses: tuple[float, ...]
+    val: tuple[dict[str, float], ...]
+    epoch_seconds: tuple[float, ...]
+
+
+class RatingTrainer:
+    """Trains configurations from scratch on one set of training ratings and one device.
+
+    ``train`` holds (user, item, rating) rows with ids below ``n_users`` and ``n_items``; the
+    models start from their mean rating.
+    """
+
+    def __init__(self, n_users: int, n_items: int, train: np.ndarray, device: torch.device) -> None:
+        if len(train) == 0:
+            raise ValueError("no training ratings")
+        self.n_users, self.n_items, self.device = n_users, n_items, device
+        self.users = torch.as_tensor(train[:, 0], dtype=torch.long, device=device)
+        self.items = torch.as_tensor(train[:, 1], dtype=torch.long, device=device)
+        self.ratings = torch.as_tensor(train[:, 2], dtype=torch.float32, device=device)
+        self.mean = float(train[:, 2].mean())
+
+    def fit(
+        self,
+        config: RatingConfig,
+        epochs: int,
+        seed: int,
+        validation: RatingEvaluator | None = None,
+    ) -> Fit:
+        """Train ``config`` for ``epochs`` epochs with ``seed``, validating after every epoch
+        when ``validation`` is given.
+
+        Each epoch visits every training rating once, in a fresh random order, in mini-batches
+        of ``batch_size``, minimising the mean squared error of the unclipped predictions with
+        a constant learning rate. Epoch ``e`` of a longer training is exactly epoch ``e`` of a
+        shorter one. Deterministic for a given (config, epochs, seed) on CPU with the same
+        number of threads; the global torch RNG is left as it was.
+        Raises FloatingPointError when an epoch's training loss is not finite, ValueError for
+        ``epochs < 1`` or an unknown model or optimizer.
+        """
+        if epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {epochs}")
+        if config.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {config.optimizer!r}")
+        cuda = [self.device.index or 0] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(seed)
+            model = build_rating_model(config, self.n_users, self.n_items, self.mean)
+            model = model.to(self.device)
+            optimizer = OPTIMIZERS[config.optimizer](
+                model.parameters(),
+                lr=config.learning_rate,
+                weight_decay=config.weight_decay,
+                fused=True if self.device.type == "cpu" else None,  # fastest kernels on CPU
+            )
+            generator = torch.Generator(device=self.device).manual_seed(seed)
+            losses, val, epoch_seconds = [], [], []
+            for _ in range(epochs):
+                epoch_start = time.perf_counter()
+                losses.append(self._epoch(model, optimizer, config.batch_size, generator))
+                if not math.isfinite(losses[-1]):
+                    raise FloatingPointError(
+                        f"training loss became {losses[-1]} in epoch {len(losses)}"
+                    )
+                if validation is not None:
+                    val.append(predict_with(model, validation))
+                epoch_seconds.append(time.perf_counter() - epoch_start)
+        return Fit(model, tuple(losses), tuple(val), tuple(epoch_seconds))
+
+    def run(
+        self,
+        config: RatingConfig,
+        epochs: int,
+        seed: int,
+        validation: RatingEvaluator,
+        testing: RatingEvaluator,
+    ) -> Result:
+        """``fit`` with ``validation``, then test: ``curve`` is the validation RMSE per epoch,
+        ``val`` and ``test`` the RMSE and MAE after the last epoch, ``seconds`` the whole call,
+        ``extra["train_loss"]`` the mean training MSE per epoch."""
+        started = time.perf_counter()
+        fit = self.fit(config, epochs, seed, validation)
+        return Result(
+            curve=tuple(v[OBJECTIVE] for v in fit.val),
+            val=fit.val[-1],
+            test=predict_with(fit.model, testing),
+            seconds=time.perf_counter() - started,
+            epochs=epochs,
+            epoch_seconds=fit.epoch_seconds,
+            extra={"train_loss": fit.losses},
+        )
+
+    def _epoch(
+        self,
+        model: RatingModel,
+        optimizer: torch.optim.Optimizer,
+        batch_size: int,
+        generator: torch.Generator,
+    ) -> float:
+        """One pass over the shuffled training ratings; the mean batch loss."""
+        model.train()
+        order = torch.randperm(len(self.users), generator=generator, device=self.device)
+        batches = list(
+            zip(
+                self.users[order].split(batch_size),
+                self.items[order].split(batch_size),
+                self.ratings[order].split(batch_size),
+                strict=True,
+            )
+        )
+        total = torch.zeros((), device=self.device)
+        for users, items, ratings in batches:
+            loss = F.mse_loss(model(users, items), ratings)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach()
+        return float(total) / len(batches)
+
+
+def predict_with(model: RatingModel, evaluator: RatingEvaluator) -> dict[str, float]:
+    """``evaluator``'s metrics of ``model`` in evaluation mode, without gradients."""
+    model.eval()
+    with torch.inference_mode():
+        return evaluator(model)
