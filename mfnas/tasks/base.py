@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 from ConfigSpace import Configuration, ConfigurationSpace
+
+from mfnas.spaces import load_space
 
 
 @dataclass(frozen=True)
@@ -76,3 +79,34 @@ class Task(ABC):
     def better(self, a: float, b: float) -> bool:
         """True when objective value ``a`` is strictly better than ``b``."""
         return a > b if self.maximize else a < b
+
+
+class TrainedTask(Task):
+    """Base of the tasks that train real models: its space is ``spaces/<name>.yaml``, the
+    constructor only stores its parameters, and what is loaded or built on first use (data,
+    split, trainer) lives in the attributes named by ``cached``: None until then, and dropped
+    when the task is pickled (a Dask worker rebuilds them)."""
+
+    cached: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        data_dir: str | Path | None = None,
+        device: str = "auto",
+        split_seed: int = 0,
+        max_epochs: int | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        self.device = device
+        self.split_seed = split_seed
+        if max_epochs is not None:
+            self.max_epochs = max_epochs
+        for name in self.cached:
+            setattr(self, name, None)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, **dict.fromkeys(self.cached)}
+
+    @property
+    def space(self) -> ConfigurationSpace:
+        return load_space(self.name)

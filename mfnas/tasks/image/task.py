@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ConfigSpace import Configuration, ConfigurationSpace
+from ConfigSpace import Configuration
 
 from mfnas.device import resolve_device
-from mfnas.spaces import load_space, plain_config
-from mfnas.tasks.base import Result, Task
+from mfnas.spaces import plain_config
+from mfnas.tasks.base import Result, TrainedTask
 from mfnas.tasks.image.data import ImageSplit, load_digits_split
 from mfnas.tasks.image.model import ImageConfig
 from mfnas.tasks.image.train import OBJECTIVE, ImageTrainer
 
 
-class ImageTask(Task):
+class ImageTask(TrainedTask):
     """10-class digit classification; the objective is validation accuracy.
 
     The data are scikit-learn's bundled digits (offline), split 60/20/20 stratified with
@@ -29,22 +29,9 @@ class ImageTask(Task):
     min_epochs = 1
     max_epochs = 27
 
-    def __init__(
-        self, device: str = "auto", split_seed: int = 0, max_epochs: int | None = None
-    ) -> None:
-        self.device = device
-        self.split_seed = split_seed
-        if max_epochs is not None:
-            self.max_epochs = max_epochs
-        self._split: ImageSplit | None = None
-        self._trainer: ImageTrainer | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_split": None, "_trainer": None}
-
-    @property
-    def space(self) -> ConfigurationSpace:
-        return load_space(self.name)
+    cached = ("_split", "_trainer")
+    _split: ImageSplit | None
+    _trainer: ImageTrainer | None
 
     @property
     def split(self) -> ImageSplit:

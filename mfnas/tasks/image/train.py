@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -14,15 +12,9 @@ from mfnas.tasks.base import Result
 from mfnas.tasks.image.data import ImageSplit
 from mfnas.tasks.image.metrics import classification_metrics
 from mfnas.tasks.image.model import ImageConfig, build_cnn
+from mfnas.tasks.training import check_optimizer, make_optimizer, seeded, train_epochs
 
 OBJECTIVE = "accuracy"
-SGD_MOMENTUM = 0.9
-
-OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "sgd": lambda params, **kw: torch.optim.SGD(params, momentum=SGD_MOMENTUM, nesterov=True, **kw),
-}
 
 
 class ImageTrainer:
@@ -57,41 +49,24 @@ class ImageTrainer:
         ``epochs < 1``, a batch size larger than the train part, or an unknown optimizer,
         activation or pooling.
         """
-        if epochs < 1:
-            raise ValueError(f"epochs must be >= 1, got {epochs}")
-        if config.optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {config.optimizer!r}")
+        check_optimizer(config.optimizer)
         if not 1 <= config.batch_size <= len(self.split.train):
             raise ValueError(f"batch_size must be 1..{len(self.split.train)} (the train part)")
         started = time.perf_counter()
-        cuda = [self.device.index or 0] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(seed)  # initial weights and dropout masks
+        with seeded(self.device, seed) as generator:  # initial weights and dropout masks too
             images = self.parts["train"][0]
             model = build_cnn(config, tuple(images.shape[1:]), self.split.n_classes)
             model.to(self.device)
-            optimizer = OPTIMIZERS[config.optimizer](
-                model.parameters(),
-                lr=config.learning_rate,
-                weight_decay=config.weight_decay,
-                fused=True if self.device.type == "cpu" else None,  # fastest kernels on CPU
+            optimizer = make_optimizer(config, model.parameters(), self.device)
+            losses, vals, epoch_seconds = train_epochs(
+                epochs,
+                lambda: self._epoch(model, optimizer, config.batch_size, generator),
+                lambda: self._metrics(model, "val"),
             )
-            generator = torch.Generator(device=self.device).manual_seed(seed)
-            curve, losses, epoch_seconds = [], [], []
-            for _ in range(epochs):
-                epoch_start = time.perf_counter()
-                losses.append(self._epoch(model, optimizer, config.batch_size, generator))
-                if not math.isfinite(losses[-1]):
-                    raise FloatingPointError(
-                        f"training loss became {losses[-1]} in epoch {len(losses)}"
-                    )
-                val = self._metrics(model, "val")
-                curve.append(val[OBJECTIVE])
-                epoch_seconds.append(time.perf_counter() - epoch_start)
             test = self._metrics(model, "test")
         return Result(
-            curve=tuple(curve),
-            val=val,
+            curve=tuple(val[OBJECTIVE] for val in vals),
+            val=vals[-1],
             test=test,
             seconds=time.perf_counter() - started,
             epochs=epochs,

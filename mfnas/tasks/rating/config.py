@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from mfnas.tasks.recsys.config import RecsysConfig
+from mfnas.tasks.config_view import ConfigView
 
 
 @dataclass(frozen=True)
-class RatingConfig:
+class RatingConfig(ConfigView):
     """The hyperparameters of ``spaces/recsys-rating.yaml``.
 
     The MLP fields are set only for ``mlp`` and ``neumf`` (ConfigSpace leaves inactive
@@ -28,13 +26,3 @@ class RatingConfig:
     mlp_width: int | None = None
     mlp_activation: str | None = None
     mlp_dropout: float | None = None
-
-    @classmethod
-    def from_mapping(cls, config: Mapping[str, Any]) -> RatingConfig:
-        """Build from ``dict(configuration)``, turning numpy scalars into Python values.
-
-        Raises ValueError for unknown keys and TypeError for missing required ones.
-        """
-        return RecsysConfig.from_mapping.__func__(cls, config)
-
-    require = RecsysConfig.require

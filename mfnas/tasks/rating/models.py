@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mfnas.tasks.rating.config import RatingConfig
-from mfnas.tasks.recsys.models import MF, NCF, Recommender, Tower
+from mfnas.tasks.recsys.models import Recommender, build_interaction
 
 MODELS = ("mf", "gmf", "mlp", "neumf")
 
@@ -44,20 +44,7 @@ def build_rating_model(
 
     Raises ValueError for an unknown model or a missing conditional hyperparameter.
     """
-    dim, std = config.embedding_dim, config.init_std
-    if config.model == "mf":
-        interaction: Recommender = MF(n_users, n_items, dim, std)
-    elif config.model == "gmf":
-        interaction = NCF(n_users, n_items, dim, std, gmf=True, tower=None)
-    elif config.model in ("mlp", "neumf"):
-        tower = Tower(
-            dim,
-            config.require("mlp_width"),
-            config.require("mlp_layers"),
-            config.require("mlp_activation"),
-            config.require("mlp_dropout"),
-        )
-        interaction = NCF(n_users, n_items, dim, std, gmf=config.model == "neumf", tower=tower)
-    else:
+    if config.model not in MODELS:
         raise ValueError(f"unknown rating model {config.model!r}; choose from {MODELS}")
+    interaction = build_interaction(config, n_users, n_items)
     return RatingModel(interaction, n_users, n_items, mean)

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from ConfigSpace import Configuration, ConfigurationSpace
+from ConfigSpace import Configuration
 
 from mfnas.device import resolve_device
-from mfnas.spaces import load_space
-from mfnas.tasks.base import Result, Task
+from mfnas.tasks.base import Result, TrainedTask
 from mfnas.tasks.rating.config import RatingConfig
 from mfnas.tasks.rating.metrics import METRICS, RatingEvaluator
 from mfnas.tasks.rating.split import RatingSplit, rating_folds, split_ratings
 from mfnas.tasks.rating.train import OBJECTIVE, RatingTrainer, predict_with
 
 
-class RatingTask(Task):
+class RatingTask(TrainedTask):
     """Explicit rating prediction on MovieLens-100K; the objective is validation RMSE.
 
     The ratings are split per rating at random 80/10/10 with ``split_seed``. The constructor
@@ -33,28 +31,10 @@ class RatingTask(Task):
     min_epochs = 1
     max_epochs = 27
 
-    def __init__(
-        self,
-        data_dir: str | Path | None = None,
-        device: str = "auto",
-        split_seed: int = 0,
-        max_epochs: int | None = None,
-    ) -> None:
-        self.data_dir = data_dir
-        self.device = device
-        self.split_seed = split_seed
-        if max_epochs is not None:
-            self.max_epochs = max_epochs
-        self._ratings: np.ndarray | None = None
-        self._split: RatingSplit | None = None
-        self._run: tuple[RatingTrainer, RatingEvaluator, RatingEvaluator] | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_ratings": None, "_split": None, "_run": None}
-
-    @property
-    def space(self) -> ConfigurationSpace:
-        return load_space(self.name)
+    cached = ("_ratings", "_split", "_run")
+    _ratings: np.ndarray | None
+    _split: RatingSplit | None
+    _run: tuple[RatingTrainer, RatingEvaluator, RatingEvaluator] | None
 
     @property
     def ratings(self) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -14,7 +13,7 @@ from mfnas.tasks.base import Result
 from mfnas.tasks.rating.config import RatingConfig
 from mfnas.tasks.rating.metrics import RatingEvaluator
 from mfnas.tasks.rating.models import RatingModel, build_rating_model
-from mfnas.tasks.recsys.train import OPTIMIZERS
+from mfnas.tasks.training import check_optimizer, make_optimizer, seeded, train_epochs
 
 OBJECTIVE = "rmse"
 
@@ -65,34 +64,18 @@ class RatingTrainer:
         Raises FloatingPointError when an epoch's training loss is not finite, ValueError for
         ``epochs < 1`` or an unknown model or optimizer.
         """
-        if epochs < 1:
-            raise ValueError(f"epochs must be >= 1, got {epochs}")
-        if config.optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {config.optimizer!r}")
-        cuda = [self.device.index or 0] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(seed)
+        check_optimizer(config.optimizer)
+        with seeded(self.device, seed) as generator:
             model = build_rating_model(config, self.n_users, self.n_items, self.mean)
             model = model.to(self.device)
-            optimizer = OPTIMIZERS[config.optimizer](
-                model.parameters(),
-                lr=config.learning_rate,
-                weight_decay=config.weight_decay,
-                fused=True if self.device.type == "cpu" else None,  # fastest kernels on CPU
+            optimizer = make_optimizer(config, model.parameters(), self.device)
+            losses, vals, epoch_seconds = train_epochs(
+                epochs,
+                lambda: self._epoch(model, optimizer, config.batch_size, generator),
+                lambda: None if validation is None else predict_with(model, validation),
             )
-            generator = torch.Generator(device=self.device).manual_seed(seed)
-            losses, val, epoch_seconds = [], [], []
-            for _ in range(epochs):
-                epoch_start = time.perf_counter()
-                losses.append(self._epoch(model, optimizer, config.batch_size, generator))
-                if not math.isfinite(losses[-1]):
-                    raise FloatingPointError(
-                        f"training loss became {losses[-1]} in epoch {len(losses)}"
-                    )
-                if validation is not None:
-                    val.append(predict_with(model, validation))
-                epoch_seconds.append(time.perf_counter() - epoch_start)
-        return Fit(model, tuple(losses), tuple(val), tuple(epoch_seconds))
+        val = tuple(v for v in vals if v is not None)
+        return Fit(model, tuple(losses), val, tuple(epoch_seconds))
 
     def run(
         self,

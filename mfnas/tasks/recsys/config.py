@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
-import numpy as np
+from mfnas.tasks.config_view import ConfigView
 
 
 @dataclass(frozen=True)
-class RecsysConfig:
+class RecsysConfig(ConfigView):
     """The hyperparameters of ``spaces/recsys.yaml``.
 
     The MLP fields are set only for ``mlp`` and ``neumf``, ``gcn_layers`` only for ``lightgcn``
@@ -31,22 +29,3 @@ class RecsysConfig:
     mlp_width: int | None = None
     mlp_activation: str | None = None
     mlp_dropout: float | None = None
-
-    @classmethod
-    def from_mapping(cls, config: Mapping[str, Any]) -> RecsysConfig:
-        """Build from ``dict(configuration)``, turning numpy scalars into Python values.
-
-        Raises ValueError for unknown keys and TypeError for missing required ones.
-        """
-        known = {f.name for f in fields(cls)}
-        unknown = set(config) - known
-        if unknown:
-            raise ValueError(f"unknown recsys hyperparameters: {sorted(unknown)}")
-        return cls(**{k: v.item() if isinstance(v, np.generic) else v for k, v in config.items()})
-
-    def require(self, name: str) -> Any:
-        """The value of a conditional field; ValueError when it is unset for this model."""
-        value = getattr(self, name)
-        if value is None:
-            raise ValueError(f"model {self.model!r} needs hyperparameter {name!r}")
-        return value

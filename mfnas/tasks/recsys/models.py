@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mfnas.tasks.config_view import ConfigView
 from mfnas.tasks.recsys.config import RecsysConfig
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh}
@@ -259,11 +260,19 @@ def build_model(config: RecsysConfig, n_users: int, n_items: int, train: np.ndar
 
     Raises ValueError for an unknown model or a missing conditional hyperparameter.
     """
+    if config.model == "lightgcn":
+        dim, std = config.embedding_dim, config.init_std
+        return LightGCN(n_users, n_items, dim, std, config.require("gcn_layers"), train)
+    return build_interaction(config, n_users, n_items)
+
+
+def build_interaction(config: ConfigView, n_users: int, n_items: int) -> Recommender:
+    """The user-item model of ``config.model`` among MF, GMF, MLP and NeuMF from the fields
+    ``embedding_dim``, ``init_std`` and the ``mlp_*`` ones (``RecsysConfig`` or the rating
+    task's config). Raises ValueError for another model or a missing conditional value."""
     dim, std = config.embedding_dim, config.init_std
     if config.model == "mf":
         return MF(n_users, n_items, dim, std)
-    if config.model == "lightgcn":
-        return LightGCN(n_users, n_items, dim, std, config.require("gcn_layers"), train)
     if config.model == "gmf":
         return NCF(n_users, n_items, dim, std, gmf=True, tower=None)
     if config.model in ("mlp", "neumf"):

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ConfigSpace import Configuration, ConfigurationSpace
+from ConfigSpace import Configuration
 
 from mfnas.device import resolve_device
-from mfnas.spaces import load_space
-from mfnas.tasks.base import Result, Task
+from mfnas.tasks.base import Result, TrainedTask
 from mfnas.tasks.recsys.config import RecsysConfig
 from mfnas.tasks.recsys.split import Split, split_interactions
 from mfnas.tasks.recsys.train import OBJECTIVE, Trainer
@@ -22,7 +21,7 @@ def load_split(data_dir: str | Path | None = None, seed: int = 0) -> Split:
     return split_interactions(load_ml100k(data_dir)[:, :2], seed=seed)
 
 
-class RecsysTask(Task):
+class RecsysTask(TrainedTask):
     """Implicit-feedback recommendation on MovieLens-100K; the objective is validation NDCG@10.
 
     The constructor only stores its parameters; the data, the split and the device are set up
@@ -35,27 +34,9 @@ class RecsysTask(Task):
     min_epochs = 1
     max_epochs = 27
 
-    def __init__(
-        self,
-        data_dir: str | Path | None = None,
-        device: str = "auto",
-        split_seed: int = 0,
-        max_epochs: int | None = None,
-    ) -> None:
-        self.data_dir = data_dir
-        self.device = device
-        self.split_seed = split_seed
-        if max_epochs is not None:
-            self.max_epochs = max_epochs
-        self._split: Split | None = None
-        self._trainer: Trainer | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_split": None, "_trainer": None}
-
-    @property
-    def space(self) -> ConfigurationSpace:
-        return load_space(self.name)
+    cached = ("_split", "_trainer")
+    _split: Split | None
+    _trainer: Trainer | None
 
     @property
     def split(self) -> Split:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 
@@ -15,6 +14,7 @@ from mfnas.tasks.recsys.config import RecsysConfig
 from mfnas.tasks.recsys.metrics import RankingEvaluator
 from mfnas.tasks.recsys.models import Recommender, build_model
 from mfnas.tasks.recsys.split import Split
+from mfnas.tasks.training import check_optimizer, make_optimizer, seeded, train_epochs
 
 OBJECTIVE = "ndcg@10"
 
@@ -40,10 +40,6 @@ LOSSES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "bpr": _bpr,
     "bce": _bce,
     "softmax": _sampled_softmax,
-}
-OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
-    "adam": torch.optim.Adam,
-    "adagrad": torch.optim.Adagrad,
 }
 
 
@@ -78,42 +74,29 @@ class Trainer:
         Raises FloatingPointError when an epoch's training loss is not finite, ValueError for
         an unknown model, loss or optimizer.
         """
-        if epochs < 1:
-            raise ValueError(f"epochs must be >= 1, got {epochs}")
-        if config.loss not in LOSSES or config.optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown loss {config.loss!r} or optimizer {config.optimizer!r}")
+        if config.loss not in LOSSES:
+            raise ValueError(f"unknown loss {config.loss!r}")
+        check_optimizer(config.optimizer)
         started = time.perf_counter()
-        cuda = [self.device.index or 0] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(seed)
+        with seeded(self.device, seed) as generator:
             model = build_model(
                 config, self.split.n_users, self.split.n_items, self.split.train
             ).to(self.device)
-            optimizer = OPTIMIZERS[config.optimizer](
-                model.parameters(),
-                lr=config.learning_rate,
-                weight_decay=config.weight_decay,
-                fused=True if self.device.type == "cpu" else None,  # fastest kernels on CPU
-            )
-            generator = torch.Generator(device=self.device).manual_seed(seed)
-            curve, losses, epoch_seconds = [], [], []
-            for _ in range(epochs):
-                epoch_start = time.perf_counter()
-                losses.append(self._epoch(model, optimizer, config, generator))
-                if not math.isfinite(losses[-1]):
-                    raise FloatingPointError(
-                        f"training loss became {losses[-1]} in epoch {len(losses)}"
-                    )
+            optimizer = make_optimizer(config, model.parameters(), self.device)
+
+            def validate() -> dict[str, float]:
                 model.eval()
                 with torch.inference_mode():
-                    val = self.validation(model.score_all)
-                curve.append(val[OBJECTIVE])
-                epoch_seconds.append(time.perf_counter() - epoch_start)
+                    return self.validation(model.score_all)
+
+            losses, vals, epoch_seconds = train_epochs(
+                epochs, lambda: self._epoch(model, optimizer, config, generator), validate
+            )
             with torch.inference_mode():
                 test = self.testing(model.score_all)
         return Result(
-            curve=tuple(curve),
-            val=val,
+            curve=tuple(val[OBJECTIVE] for val in vals),
+            val=vals[-1],
             test=test,
             seconds=time.perf_counter() - started,
             epochs=epochs,
