@@ -146,7 +146,7 @@ def card(surrogate: Surrogate, table: Path, command: str, seconds: float) -> str
             f"epochs 1..{surrogate.epochs}; space hash `{space_hash(surrogate.space)}`.",
             f"- Objective: validation {metric} ({direction}).",
             "",
-            "## Models (XGBoost, JSON format)",
+            "## Models (XGBoost, UBJSON format)",
             "",
             "- Features: ConfigSpace's normalised config vector (NaN for inactive "
             "hyperparameters, read as missing), plus the epoch for the objective model.",
