@@ -482,7 +482,8 @@ def _replay_setup(
         replay["answers"] = f"{len(task.recordings)} recorded configurations{half}"
         replay["test_worst"], replay["test_best"] = task.test_range()
     if wants_prior:
-        replay["prior"] = f"{len(prior)} recorded curves from {recorded}"
+        fitted = ", the data the surrogate learned from: optimistic" if mode == "surrogate" else ""
+        replay["prior"] = f"{len(prior)} recorded curves from {recorded}{fitted}"
     return task, replay, prior
 
 
