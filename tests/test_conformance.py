@@ -1,5 +1,5 @@
 """The conformance suite: every registered strategy on ``toy`` keeps the Strategy contract,
-live and in tabular replay on simulated workers.
+live and in both replay modes (tabular, surrogate) on simulated workers.
 
 Valid configurations (conditions included) within the fidelity range, plain types in the
 records, the same trials for the same seed and others for another, the budget never exceeded
@@ -20,6 +20,7 @@ from conftest import prior_for, record_prior
 
 from mfnas.collect import main as collect_main
 from mfnas.replay.clock import SimulatedExecutor
+from mfnas.replay.surrogate import SurrogateTask, fit_surrogate
 from mfnas.replay.tabular import TabularTask
 from mfnas.runner import run_study
 from mfnas.spaces import plain_config
@@ -193,19 +194,33 @@ def toy_table(tmp_path_factory) -> TabularTask:
     return TabularTask.from_folder(folder)
 
 
+@pytest.fixture(scope="module")
+def toy_surrogate(toy_table: TabularTask) -> SurrogateTask:
+    """A small XGBoost surrogate of the recorded toy table."""
+    surrogate, _ = fit_surrogate(
+        toy_table.recordings, toy_table.space, toy_table.max_epochs, "score", True,
+        params={"n_estimators": 20, "max_depth": 3},
+    )  # fmt: skip
+    return SurrogateTask(surrogate, "toy-surrogate")
+
+
+@pytest.mark.parametrize("mode", ["tabular", "surrogate"])
 @pytest.mark.parametrize("name", NAMES)
-def test_every_strategy_replays_on_simulated_workers(name, toy_table, tmp_path) -> None:
-    """The same contract in tabular mode, 3 simulated workers: budget, incumbent, determinism."""
+def test_every_strategy_replays_on_simulated_workers(
+    name, mode, toy_table, toy_surrogate, tmp_path
+) -> None:
+    """The same contract in each replay mode, 3 simulated workers: budget, incumbent,
+    determinism."""
+    task = toy_table if mode == "tabular" else toy_surrogate
     runs = []
     for run in ("first", "again"):
         with Store(tmp_path / f"{run}.sqlite") as store:
-            executor = SimulatedExecutor(toy_table, slots=3, timer=lambda: 0.0)
+            executor = SimulatedExecutor(task, slots=3, timer=lambda: 0.0)
             prior = prior_for(name, record_prior(ToyTask()))
-            run_study(toy_table, name, 0, 4 * toy_table.max_epochs, store, executor=executor,
-                      prior=prior)  # fmt: skip
+            run_study(task, name, 0, 4 * task.max_epochs, store, executor=executor, prior=prior)
             records = store.records()
-        assert sum(r.epochs for r in records) <= 4 * toy_table.max_epochs
-        best = incumbent(records, toy_table.max_epochs, True)
-        assert best is not None and "recorded_id" in best.extra
+        assert sum(r.epochs for r in records) <= 4 * task.max_epochs
+        best = incumbent(records, task.max_epochs, True)
+        assert best is not None and ("recorded_id" in best.extra) == (mode == "tabular")
         runs.append([(r.trial_id, r.config, r.epochs, r.curve, r.end) for r in records])
     assert runs[0] == runs[1]
