@@ -248,3 +248,18 @@ def test_cli_warm_strategy_gets_the_odd_half_and_is_marked(tmp_path, bench_dir) 
     candidates = diagnostics[("surrogate-hb-warm", 0)]["predictor"]["candidates"]
     assert all("truth" in c for c in candidates)
     assert "Prior data: 1 recorded curves" in (out / "leaderboard.md").read_text()
+
+
+def test_report_rebuilds_a_tabular_run_from_its_store(tmp_path, bench_dir) -> None:
+    from mfnas.report import main as report_main
+
+    out = tmp_path / "run"
+    argv = ["--task", "toy", "--mode", "tabular", "--replay-from", str(bench_dir),
+            "--strategies", "random", "--seeds", "2", "--budget", "2", "--out", str(out),
+            "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    before = (out / "leaderboard.md").read_text()
+    (out / "leaderboard.md").unlink()
+    assert report_main([str(out)]) == 0
+    assert (out / "leaderboard.md").read_text() == before
+    assert "Mode: tabular replay" in before

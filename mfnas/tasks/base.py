@@ -51,7 +51,8 @@ class Task(ABC):
 
     Subclasses set ``name``, ``metric`` (the validation objective's name), ``maximize``,
     ``min_epochs`` and ``max_epochs`` and provide ``space`` and ``evaluate``.
-    A maximised objective lies in [0, 1] (NDCG, accuracy).
+    A maximised objective lies in [0, 1] (NDCG, accuracy); a minimised one is a non-negative
+    cost (RMSE).
     ``evaluate`` must be deterministic for a given ``(config, epochs, seed)`` where the
     libraries allow it, and must raise (not return garbage) when training fails.
     """
