@@ -29,6 +29,7 @@ from ConfigSpace import ConfigurationSpace
 from tqdm import tqdm
 
 import mfnas
+from mfnas.cli import OneLineParser, positive_int
 from mfnas.data.movielens import DataError
 from mfnas.device import DEVICES
 from mfnas.executors import Executor, SerialExecutor
@@ -94,25 +95,8 @@ OUTPUTS = (
 )  # fmt: skip
 
 
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line on stderr and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
-
-
 def _positive_list(text: str) -> list[int]:
-    return [_positive(part.strip()) for part in text.split(",")]
+    return [positive_int(part.strip()) for part in text.split(",")]
 
 
 def _positive_seconds(text: str) -> float:
@@ -126,7 +110,7 @@ def _positive_seconds(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineParser(
         prog="python -m mfnas.bench",
         description=(
             "Run several search strategies on one task, each with the same budget of training "
@@ -157,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--seeds",
-        type=_positive,
+        type=positive_int,
         help=f"number of seeds, run as 0..K-1 (default: {DEFAULT_SEEDS})",
     )
     parser.add_argument(
@@ -168,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-epochs",
-        type=_positive,
+        type=positive_int,
         help="full fidelity in epochs (default: the task's own, e.g. 27 for recsys)",
     )
     parser.add_argument(
@@ -202,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--workers",
-        type=_positive,
+        type=positive_int,
         metavar="N",
         help="evaluations run at once: N > 1 starts a local Dask cluster of N single-threaded "
         "worker processes; 1 (the default) evaluates in this process. With --scheduler: "

@@ -26,12 +26,13 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import torch
 from ConfigSpace import Configuration, ConfigurationSpace
 from tqdm import tqdm
 
+from mfnas.cli import OneLineParser, positive_int
 from mfnas.data.movielens import DataError
 from mfnas.executors import Executor, Outcome, SerialExecutor
 from mfnas.replay.table import META, TABLE, Recording, TableError, read_table, write_table
@@ -218,23 +219,8 @@ def card(meta: dict[str, Any], recordings: list[Recording], data: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineParser(
         prog="python -m mfnas.collect",
         description="Train space-filling configurations of a task to full fidelity and record "
         "their learning curves: the table that --mode tabular replays and the surrogate is "
@@ -245,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--task", required=True, help=f"task to record: {', '.join(TASKS)}")
     parser.add_argument(
         "--configs",
-        type=_positive,
+        type=positive_int,
         required=True,
         metavar="N",
         help="how many design points to have recorded (extends, never shrinks)",
@@ -256,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, help="output folder (default: benchmarks/<task>)")
     parser.add_argument(
         "--workers",
-        type=_positive,
+        type=positive_int,
         default=1,
         metavar="N",
         help="configurations trained at once (N > 1: a local Dask cluster)",

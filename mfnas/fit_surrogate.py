@@ -18,10 +18,11 @@ import time
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from ConfigSpace import ConfigurationSpace
 
+from mfnas.cli import OneLineParser
 from mfnas.replay.surrogate import MIN_CRASHES, Surrogate, fit_surrogate
 from mfnas.replay.table import META, TABLE, Recording, TableError, read_table
 from mfnas.spaces import space_hash
@@ -36,13 +37,8 @@ EXAMPLES = """examples:
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineParser(
         prog="python -m mfnas.fit_surrogate",
         description="Fit XGBoost surrogates (objective at any epoch, cost, test objective, "
         "crashes) on a recorded benchmark, measure their held-out quality by configuration, "
