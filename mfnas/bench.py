@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -29,7 +28,7 @@ from ConfigSpace import ConfigurationSpace
 from tqdm import tqdm
 
 import mfnas
-from mfnas.cli import OneLineParser, positive_int
+from mfnas.cli import OneLineParser, positive_int, versions
 from mfnas.data.movielens import DataError
 from mfnas.device import DEVICES
 from mfnas.executors import Executor, SerialExecutor
@@ -224,14 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _versions() -> dict[str, str]:
-    names = ("torch", "smac", "ConfigSpace", "xgboost", "numpy")
-    found = {"mfnas": mfnas.__version__, "python": platform.python_version()}
-    for name in names:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
+    return {
+        "mfnas": mfnas.__version__,
+        **versions(("torch", "smac", "ConfigSpace", "xgboost", "numpy")),
+    }
 
 
 def _git_commit() -> str | None:

@@ -1,8 +1,11 @@
-"""What the command-line entry points share: one-line errors, positive-integer arguments."""
+"""What the command-line entry points share: one-line errors, positive-integer arguments,
+the versions they record."""
 
 from __future__ import annotations
 
 import argparse
+import platform
+from importlib import metadata
 from typing import NoReturn
 
 
@@ -22,3 +25,14 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
     return value
+
+
+def versions(names: tuple[str, ...]) -> dict[str, str]:
+    """Python's version and each named distribution's (``not installed`` when missing)."""
+    found = {"python": platform.python_version()}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found

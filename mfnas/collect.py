@@ -24,7 +24,6 @@ import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ import torch
 from ConfigSpace import Configuration, ConfigurationSpace
 from tqdm import tqdm
 
-from mfnas.cli import OneLineParser, positive_int
+from mfnas.cli import OneLineParser, positive_int, versions
 from mfnas.data.movielens import DataError
 from mfnas.executors import Executor, Outcome, SerialExecutor
 from mfnas.replay.table import META, TABLE, Recording, TableError, read_table, write_table
@@ -158,16 +157,6 @@ def collect(
                 save(sorted(recordings.values(), key=lambda r: r.id))
                 bar.update()
     return sorted(recordings.values(), key=lambda r: r.id)
-
-
-def _versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in VERSIONED:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
 
 
 def card(meta: dict[str, Any], recordings: list[Recording], data: str) -> str:
@@ -302,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     except (CollectError, TableError, ValueError, OSError, DataError) as exc:
         parser.error(str(exc))
     meta["versions"], meta["machine"] = (
-        _versions(),
+        versions(VERSIONED),
         {
             "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(),

@@ -11,18 +11,16 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import platform
 import shlex
 import sys
 import time
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from ConfigSpace import ConfigurationSpace
 
-from mfnas.cli import OneLineParser
+from mfnas.cli import OneLineParser, versions
 from mfnas.replay.surrogate import MIN_CRASHES, Surrogate, fit_surrogate
 from mfnas.replay.table import META, TABLE, Recording, TableError, read_table
 from mfnas.spaces import space_hash
@@ -103,21 +101,12 @@ def _number(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def _versions() -> str:
-    found = [f"python {platform.python_version()}"]
-    for name in VERSIONED:
-        try:
-            found.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            found.append(f"{name} not installed")
-    return ", ".join(found)
-
-
 def card(surrogate: Surrogate, table: Path, command: str, seconds: float) -> str:
     """The model card: data fitted on, model settings, held-out quality, command, versions."""
     q, metric = surrogate.quality, surrogate.metric
     direction = "maximised" if surrogate.maximize else "minimised"
     settings = ", ".join(f"{k}={v}" for k, v in surrogate.params.items())
+    found = ", ".join(f"{name} {version}" for name, version in versions(VERSIONED).items())
     crash = (
         "a classifier of crashing from the config vector (crash when p > 0.5)"
         if "crash" in surrogate.boosters
@@ -172,7 +161,7 @@ def card(surrogate: Surrogate, table: Path, command: str, seconds: float) -> str
             f"    {command}",
             "",
             f"Fitted {datetime.now(timezone.utc).isoformat(timespec='seconds')} in "
-            f"{seconds:.1f} s; versions: {_versions()}.",
+            f"{seconds:.1f} s; versions: {found}.",
             "",
         ]
     )
