@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 import torch
 
+from mfnas.tasks.base import Result
+
 SGD_MOMENTUM = 0.9
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
@@ -74,3 +76,25 @@ def train_epochs(
         validations.append(validate())
         seconds.append(time.perf_counter() - start)
     return losses, validations, seconds
+
+
+def training_result(
+    objective: str,
+    vals: list[dict[str, float]],
+    test: dict[str, float],
+    losses: list[float] | tuple[float, ...],
+    epoch_seconds: list[float] | tuple[float, ...],
+    started: float,
+) -> Result:
+    """The Result of a training whose per-epoch validation metrics are ``vals``: the curve of
+    ``objective``, the last validation and the ``test`` metrics, the seconds since ``started``
+    (a ``time.perf_counter`` reading) and ``extra["train_loss"]``."""
+    return Result(
+        curve=tuple(val[objective] for val in vals),
+        val=vals[-1],
+        test=test,
+        seconds=time.perf_counter() - started,
+        epochs=len(vals),
+        epoch_seconds=tuple(epoch_seconds),
+        extra={"train_loss": tuple(losses)},
+    )

@@ -12,7 +12,13 @@ from mfnas.tasks.base import Result
 from mfnas.tasks.image.data import ImageSplit
 from mfnas.tasks.image.metrics import classification_metrics
 from mfnas.tasks.image.model import ImageConfig, build_cnn
-from mfnas.tasks.training import check_optimizer, make_optimizer, seeded, train_epochs
+from mfnas.tasks.training import (
+    check_optimizer,
+    make_optimizer,
+    seeded,
+    train_epochs,
+    training_result,
+)
 
 OBJECTIVE = "accuracy"
 
@@ -64,15 +70,7 @@ class ImageTrainer:
                 lambda: self._metrics(model, "val"),
             )
             test = self._metrics(model, "test")
-        return Result(
-            curve=tuple(val[OBJECTIVE] for val in vals),
-            val=vals[-1],
-            test=test,
-            seconds=time.perf_counter() - started,
-            epochs=epochs,
-            epoch_seconds=tuple(epoch_seconds),
-            extra={"train_loss": tuple(losses)},
-        )
+        return training_result(OBJECTIVE, vals, test, losses, epoch_seconds, started)
 
     def _batches(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
         """Index tensors of the full mini-batches of one fresh permutation of the train part."""

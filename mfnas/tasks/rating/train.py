@@ -13,7 +13,13 @@ from mfnas.tasks.base import Result
 from mfnas.tasks.rating.config import RatingConfig
 from mfnas.tasks.rating.metrics import RatingEvaluator
 from mfnas.tasks.rating.models import RatingModel, build_rating_model
-from mfnas.tasks.training import check_optimizer, make_optimizer, seeded, train_epochs
+from mfnas.tasks.training import (
+    check_optimizer,
+    make_optimizer,
+    seeded,
+    train_epochs,
+    training_result,
+)
 
 OBJECTIVE = "rmse"
 
@@ -90,14 +96,9 @@ class RatingTrainer:
         ``extra["train_loss"]`` the mean training MSE per epoch."""
         started = time.perf_counter()
         fit = self.fit(config, epochs, seed, validation)
-        return Result(
-            curve=tuple(v[OBJECTIVE] for v in fit.val),
-            val=fit.val[-1],
-            test=predict_with(fit.model, testing),
-            seconds=time.perf_counter() - started,
-            epochs=epochs,
-            epoch_seconds=fit.epoch_seconds,
-            extra={"train_loss": fit.losses},
+        test = predict_with(fit.model, testing)
+        return training_result(
+            OBJECTIVE, list(fit.val), test, fit.losses, fit.epoch_seconds, started
         )
 
     def _epoch(

@@ -14,7 +14,13 @@ from mfnas.tasks.recsys.config import RecsysConfig
 from mfnas.tasks.recsys.metrics import RankingEvaluator
 from mfnas.tasks.recsys.models import Recommender, build_model
 from mfnas.tasks.recsys.split import Split
-from mfnas.tasks.training import check_optimizer, make_optimizer, seeded, train_epochs
+from mfnas.tasks.training import (
+    check_optimizer,
+    make_optimizer,
+    seeded,
+    train_epochs,
+    training_result,
+)
 
 OBJECTIVE = "ndcg@10"
 
@@ -94,15 +100,7 @@ class Trainer:
             )
             with torch.inference_mode():
                 test = self.testing(model.score_all)
-        return Result(
-            curve=tuple(val[OBJECTIVE] for val in vals),
-            val=vals[-1],
-            test=test,
-            seconds=time.perf_counter() - started,
-            epochs=epochs,
-            epoch_seconds=tuple(epoch_seconds),
-            extra={"train_loss": tuple(losses)},
-        )
+        return training_result(OBJECTIVE, vals, test, losses, epoch_seconds, started)
 
     def _epoch(
         self,
