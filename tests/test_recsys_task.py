@@ -106,6 +106,36 @@ def test_score_all_agrees_with_score_pairs() -> None:
             assert torch.allclose(full[:, 7], single, atol=1e-5), name
 
 
+def _dense_lightgcn_tables(model: torch.nn.Module, split: Split, layers: int) -> tuple:
+    """LightGCN's tables from the dense normalised adjacency, as the paper writes them."""
+    users, items = (torch.as_tensor(split.train[:, k]) for k in (0, 1))
+    user_deg = torch.bincount(users, minlength=split.n_users).float()
+    item_deg = torch.bincount(items, minlength=split.n_items).float()
+    norm = torch.zeros(split.n_users, split.n_items)
+    norm[users, items] = (user_deg[users] * item_deg[items]).rsqrt()
+    user, item = model.users.weight, model.items.weight
+    user_sum, item_sum = user, item
+    for _ in range(layers):
+        user, item = norm @ item, norm.T @ user
+        user_sum, item_sum = user_sum + user, item_sum + item
+    return user_sum / (layers + 1), item_sum / (layers + 1)
+
+
+def test_lightgcn_propagation_matches_the_dense_definition(split: Split) -> None:
+    model = build_model(
+        _config("lightgcn", gcn_layers=3), split.n_users, split.n_items, split.train
+    )
+    weights = [torch.randn(n, 8) for n in (split.n_users, split.n_items)]
+    results = []
+    for tables in (_dense_lightgcn_tables(model, split, 3), model.tables()):
+        model.zero_grad()
+        sum((t * w).sum() for t, w in zip(tables, weights, strict=True)).backward()
+        grads = [p.grad.clone() for p in (model.users.weight, model.items.weight)]
+        results.append([*(t.detach() for t in tables), *grads])
+    for dense, sparse in zip(*results, strict=True):
+        assert torch.allclose(dense, sparse, atol=1e-6)
+
+
 def test_fast_dropout_drops_p_and_keeps_the_mean() -> None:
     dropout = FastDropout(0.3)
     x = torch.ones(200_000)

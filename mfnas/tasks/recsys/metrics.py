@@ -40,8 +40,13 @@ def ranking_sums(
     hits = targets.gather(1, ranked) & ~masked.gather(1, ranked)
     n_targets = targets.sum(dim=1)
     keep = n_targets > 0
-    hits, n_targets = hits[keep].double(), n_targets[keep].double()
+    return _hit_sums(hits[keep], n_targets[keep], k), int(keep.sum())
 
+
+def _hit_sums(hits: torch.Tensor, n_targets: torch.Tensor, k: int) -> dict[str, float]:
+    """Per-metric sums from the boolean ``(users, <= k)`` hits of each user's top list and the
+    users' (positive) numbers of targets."""
+    hits, n_targets = hits.double(), n_targets.double()
     discount = 1.0 / torch.log2(torch.arange(2, k + 2, dtype=torch.float64, device=hits.device))
     ideal = torch.cumsum(discount, 0)[(n_targets.clamp(max=k) - 1).long()]
     n_hits = hits.sum(dim=1)
@@ -53,7 +58,7 @@ def ranking_sums(
         "hit": (n_hits > 0).double(),
         "precision": n_hits / k,
     }
-    return {name: float(value.sum()) for name, value in per_user.items()}, int(keep.sum())
+    return {name: float(value.sum()) for name, value in per_user.items()}
 
 
 def ranking_metrics(
@@ -75,7 +80,9 @@ class RankingEvaluator:
 
     ``masked`` and ``targets`` are ``(n, 2)`` int arrays of (user, item) rows. Only users with a
     target are scored, ``chunk`` users at a time (default: about 4M scores per chunk), so memory
-    stays bounded; each chunk's mask and target positions are indexed once, at construction.
+    stays bounded. Each chunk keeps the sorted positions ``row * n_items + item`` of its masked
+    and target pairs: masking writes ``-inf`` at those positions of the score matrix and hits
+    are looked up by binary search, so no dense boolean matrix is built per call.
     """
 
     def __init__(
@@ -98,7 +105,13 @@ class RankingEvaluator:
             chunk_users = users[start : start + chunk]
             row_of[:] = -1
             row_of[chunk_users] = np.arange(len(chunk_users))
-            arrays = (chunk_users, self._flat(masked, row_of), self._flat(targets, row_of))
+            target_rows = row_of[targets[:, 0]]
+            arrays = (
+                chunk_users,
+                np.unique(self._flat(masked, row_of)),
+                np.unique(self._flat(targets, row_of)),
+                np.bincount(target_rows[target_rows >= 0], minlength=len(chunk_users)),
+            )
             self._chunks.append(
                 tuple(torch.as_tensor(a, dtype=torch.long, device=device) for a in arrays)
             )
@@ -109,21 +122,28 @@ class RankingEvaluator:
         keep = rows >= 0
         return rows[keep] * self.n_items + pairs[keep, 1]
 
-    def _dense(self, flat: torch.Tensor, n_rows: int) -> torch.Tensor:
-        """A boolean ``(n_rows, n_items)`` matrix that is True at the ``flat`` positions."""
-        dense = torch.zeros(n_rows * self.n_items, dtype=torch.bool, device=flat.device)
-        return dense.index_fill_(0, flat, True).view(n_rows, self.n_items)
-
     def __call__(self, score_all: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, float]:
-        """Metrics of ``score_all(users) -> (len(users), n_items)`` scores, averaged over users."""
+        """Metrics of ``score_all(users) -> (len(users), n_items)`` scores, averaged over users.
+
+        The score matrix ``score_all`` returns is overwritten at the masked positions.
+        """
         totals = dict.fromkeys(NAMES, 0.0)
-        for users, masked, targets in self._chunks:
-            sums, _ = ranking_sums(
-                score_all(users),
-                self._dense(masked, len(users)),
-                self._dense(targets, len(users)),
-                self.k,
-            )
+        for users, masked, targets, n_targets in self._chunks:
+            scores = score_all(users).contiguous()
+            scores.view(-1).index_fill_(0, masked, float("-inf"))
+            ranked = scores.topk(min(self.k, self.n_items), dim=1).indices
+            ranked += torch.arange(len(users), device=ranked.device)[:, None] * self.n_items
+            hits = _contains(targets, ranked) & ~_contains(masked, ranked)
+            sums = _hit_sums(hits, n_targets, self.k)
             for name in NAMES:
                 totals[name] += sums[name]
         return _averages(totals, self.n_scored, self.k)
+
+
+def _contains(sorted_values: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
+    """Whether each of ``queries`` is in the sorted 1-d ``sorted_values`` (same shape as
+    ``queries``)."""
+    if len(sorted_values) == 0:
+        return torch.zeros_like(queries, dtype=torch.bool)
+    at = torch.searchsorted(sorted_values, queries).clamp_(max=len(sorted_values) - 1)
+    return sorted_values[at] == queries

@@ -13,8 +13,10 @@ Rows are gathered with ``F.embedding``, whose backward is much faster on CPU tha
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import torch
@@ -25,7 +27,9 @@ from mfnas.tasks.config_view import ConfigView
 from mfnas.tasks.recsys.config import RecsysConfig
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh}
-_TOWER_CHUNK = 1 << 24  # hidden values per chunk when scoring every (user, item) pair
+# Hidden values per chunk when scoring every (user, item) pair: cache-sized chunks rank 3x
+# faster than 1 << 24 on CPU (measured; scores equal to ~1e-8).
+_TOWER_CHUNK = 1 << 18
 
 
 def _embedding(n: int, dim: int, init_std: float) -> nn.Embedding:
@@ -91,12 +95,50 @@ class MF(Recommender):
         return F.embedding(users, user_table) @ item_table.T
 
 
+class _Propagate(torch.autograd.Function):
+    """``graph @ x`` for a sparse CSR ``graph``, differentiable in ``x`` only.
+
+    The backward product uses ``graph_t``, the same graph transposed and kept in CSR, so no
+    transposition happens per batch.
+    """
+
+    @staticmethod
+    def forward(graph: torch.Tensor, graph_t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return graph @ x
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
+        ctx.graph_t = inputs[1]
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[None, None, torch.Tensor]:
+        return None, None, ctx.graph_t @ grad
+
+
+def _csr(
+    rows: torch.Tensor, cols: torch.Tensor, values: torch.Tensor, shape: tuple[int, int]
+) -> torch.Tensor:
+    """The sparse CSR matrix with ``values`` at (``rows``, ``cols``); pairs must be unique.
+
+    Indices are int32, which CPU products use without converting them on every call.
+    """
+    order = torch.argsort(rows * shape[1] + cols)
+    counts = torch.bincount(rows, minlength=shape[0])
+    crow = torch.cat([torch.zeros(1, dtype=torch.long), counts.cumsum(0)]).int()
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": the product used is not
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(
+            crow, cols[order].int(), values[order], shape, check_invariants=True
+        )
+
+
 class LightGCN(MF):
     """LightGCN: MF on the mean of ``layers`` + 1 propagations over the user-item graph.
 
     The graph is the symmetric-normalised bipartite train graph, entries
-    ``1 / sqrt(deg(u) * deg(i))``, kept as the dense ``(n_users, n_items)`` block: on
-    MovieLens-100K (6% dense) one dense product is faster on CPU than torch's sparse kernels.
+    ``1 / sqrt(deg(u) * deg(i))``, kept as sparse CSR matrices in both orientations: on
+    MovieLens-100K (6% dense) a CSR product is 2-5x faster on CPU than the dense one at
+    embedding sizes up to 128 (measured; COO products are slower than dense).
     """
 
     def __init__(
@@ -110,18 +152,29 @@ class LightGCN(MF):
     ) -> None:
         super().__init__(n_users, n_items, dim, init_std)
         self.layers = layers
-        users, items = torch.as_tensor(train[:, 0]), torch.as_tensor(train[:, 1])
+        pairs = torch.as_tensor(np.unique(train[:, :2], axis=0), dtype=torch.long)
+        users, items = pairs[:, 0], pairs[:, 1]
         user_deg = torch.bincount(users, minlength=n_users).float()
         item_deg = torch.bincount(items, minlength=n_items).float()
-        norm = torch.zeros(n_users, n_items)
-        norm[users, items] = (user_deg[users] * item_deg[items]).rsqrt()
-        self.register_buffer("norm", norm)
+        norm = (user_deg[users] * item_deg[items]).rsqrt()
+        self.graph = _csr(users, items, norm, (n_users, n_items))
+        self.graph_t = _csr(items, users, norm, (n_items, n_users))
+
+    def _apply(self, fn: Any, recurse: bool = True) -> LightGCN:
+        """Moves the graphs with the parameters (``.to(device)``); sparse CSR tensors cannot be
+        registered as buffers."""
+        super()._apply(fn, recurse)
+        self.graph, self.graph_t = fn(self.graph), fn(self.graph_t)
+        return self
 
     def tables(self) -> tuple[torch.Tensor, torch.Tensor]:
         user, item = self.users.weight, self.items.weight
         user_sum, item_sum = user, item
         for _ in range(self.layers):
-            user, item = self.norm @ item, self.norm.T @ user
+            user, item = (
+                _Propagate.apply(self.graph, self.graph_t, item),
+                _Propagate.apply(self.graph_t, self.graph, user),
+            )
             user_sum, item_sum = user_sum + user, item_sum + item
         return user_sum / (self.layers + 1), item_sum / (self.layers + 1)
 
