@@ -222,3 +222,28 @@ def test_missing_data_is_one_line_and_exit_2(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and err.count("\n") == 1
     assert f"error: u.data in {missing}: no such file" in err
+
+
+def test_threads_set_torch_for_this_process_and_are_recorded(tmp_path, monkeypatch) -> None:
+    torch = pytest.importorskip("torch")
+    asked: list[int] = []
+    monkeypatch.setattr(torch, "set_num_threads", asked.append)
+    out = tmp_path / "run"
+    assert main([*RUN, "--threads", "3", "--out", str(out), "--quiet"]) == 0
+    assert asked == [3]
+    assert json.loads((out / "run.json").read_text())["arguments"]["threads"] == 3
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--threads", "0"], "argument --threads: must be a positive integer"),
+        (["--threads", "2", "--workers", "2"], "--threads is for evaluations in this process"),
+    ],
+)
+def test_bad_threads_are_one_line_and_exit_2(tmp_path, capsys, extra, message) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*RUN, *extra, "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1 and message in err
+    assert not (tmp_path / "run").exists()
