@@ -72,7 +72,8 @@ class SurrogateHyperband(Strategy):
     max_epochs // 3)``); both are checked at the first ask (ValueError). The budget left after
     exploring goes to full trainings, at least one (a budget of one full training explores
     nothing); when no candidate is left before any full training succeeded, a random
-    configuration is trained instead. Same seed, same trials: the inner SMAC is seeded alike
+    configuration is trained instead. A strategy that ``uses_prior`` raises ValueError for a
+    problem without one. Same seed, same trials: the inner SMAC is seeded alike
     (across processes, it also needs the same ``PYTHONHASHSEED``; see ``SmacStrategy``).
     """
 
@@ -94,6 +95,8 @@ class SurrogateHyperband(Strategy):
         explore_fraction: float = 0.5,
         fidelity_cap: int | None = None,
     ) -> None:
+        if self.uses_prior and not problem.prior:
+            raise ValueError(f"{self.name} needs recorded curves of the task (problem.prior)")
         super().__init__(problem, seed)
         self.explore_fraction = explore_fraction
         self.fidelity_cap = (
@@ -333,14 +336,3 @@ class SurrogateHyperbandWarm(SurrogateHyperband):
     name = "surrogate-hb-warm"
     uses_prior = True
     min_full_configs = 1
-
-    def __init__(
-        self,
-        problem: Problem,
-        seed: int,
-        explore_fraction: float = 0.5,
-        fidelity_cap: int | None = None,
-    ) -> None:
-        if not problem.prior:
-            raise ValueError("surrogate-hb-warm needs recorded curves of the task (problem.prior)")
-        super().__init__(problem, seed, explore_fraction, fidelity_cap)
