@@ -160,7 +160,8 @@ def collect(
 
 
 def card(meta: dict[str, Any], recordings: list[Recording], data: str) -> str:
-    """The data card of a collection: identity, data, command, cost, machine, summary."""
+    """The data card of a collection: identity, data, command, cost, machine, the ``notes``
+    of ``meta`` (a list of strings, if any), summary."""
     ok = [r for r in recordings if r.ok]
     seconds = sum(r.seconds for r in ok)
     metric = meta["metric"]
@@ -191,6 +192,8 @@ def card(meta: dict[str, Any], recordings: list[Recording], data: str) -> str:
         "",
         *[f"    {c['command']}    # {c['started']}" for c in meta["commands"]],
     ]
+    if meta.get("notes"):  # the collection's history, written into collection.json by hand
+        lines += ["", "## Notes", "", *[f"- {note}" for note in meta["notes"]]]
     if ok:
         finals = [r.curve[-1] for r in ok]
         best = pick(ok, key=lambda r: r.curve[-1])
@@ -300,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     out.mkdir(parents=True, exist_ok=True)
     (out / META).write_text(json.dumps(meta, indent=2) + "\n")
+    if done:
+        (out / CARD).write_text(card(meta, done, data))  # this command in its history now
     configs = design(task.space, max(args.configs, len(done)), args.seed)
 
     def save(recordings: list[Recording]) -> None:

@@ -41,6 +41,10 @@ def test_collect_records_resumes_and_extends(tmp_path: Path, capsys) -> None:
     assert grown[:12] == first and len(grown) == 20
     assert "configurations: 20\n" in (out / "CARD.md").read_text()
     assert len(json.loads((out / META).read_text())["commands"]) == 3
+    meta = json.loads((out / META).read_text())
+    (out / META).write_text(json.dumps({**meta, "notes": ["rows 0-4 re-recorded"]}))
+    assert _collect(out) == 0  # notes survive a resume and appear in the card
+    assert "## Notes\n\n- rows 0-4 re-recorded\n" in (out / "CARD.md").read_text()
 
 
 def test_an_interrupted_collection_keeps_what_finished(tmp_path: Path) -> None:
