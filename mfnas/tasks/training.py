@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -80,10 +80,10 @@ def train_epochs(
 
 def training_result(
     objective: str,
-    vals: list[dict[str, float]],
+    vals: Sequence[dict[str, float]],
     test: dict[str, float],
-    losses: list[float] | tuple[float, ...],
-    epoch_seconds: list[float] | tuple[float, ...],
+    losses: Sequence[float],
+    epoch_seconds: Sequence[float],
     started: float,
 ) -> Result:
     """The Result of a training whose per-epoch validation metrics are ``vals``: the curve of

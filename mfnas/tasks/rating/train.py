@@ -97,9 +97,7 @@ class RatingTrainer:
         started = time.perf_counter()
         fit = self.fit(config, epochs, seed, validation)
         test = predict_with(fit.model, testing)
-        return training_result(
-            OBJECTIVE, list(fit.val), test, fit.losses, fit.epoch_seconds, started
-        )
+        return training_result(OBJECTIVE, fit.val, test, fit.losses, fit.epoch_seconds, started)
 
     def _epoch(
         self,

@@ -105,12 +105,12 @@ class RankingEvaluator:
             chunk_users = users[start : start + chunk]
             row_of[:] = -1
             row_of[chunk_users] = np.arange(len(chunk_users))
-            target_rows = row_of[targets[:, 0]]
+            chunk_targets = np.unique(self._flat(targets, row_of))
             arrays = (
                 chunk_users,
                 np.unique(self._flat(masked, row_of)),
-                np.unique(self._flat(targets, row_of)),
-                np.bincount(target_rows[target_rows >= 0], minlength=len(chunk_users)),
+                chunk_targets,
+                np.bincount(chunk_targets // n_items, minlength=len(chunk_users)),  # per row
             )
             self._chunks.append(
                 tuple(torch.as_tensor(a, dtype=torch.long, device=device) for a in arrays)
