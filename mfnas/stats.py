@@ -115,3 +115,27 @@ def bootstrap_band(
     alpha = (1.0 - level) / 2.0
     low, high = np.quantile(means, [alpha, 1.0 - alpha], axis=0)
     return low, high
+
+
+def paired_comparison(
+    per_block: Sequence[Mapping[str, float]], a: str, b: str, maximize: bool
+) -> dict[str, float]:
+    """``a`` against ``b`` over the blocks (seeds) where both have a score: the mean difference
+    (positive: ``a`` better, in the task's direction), wins, losses and ties of ``a``, and the
+    two-sided Wilcoxon signed-rank p-value (ties dropped; 1.0 when every block ties)."""
+    from scipy.stats import wilcoxon
+
+    sign = 1.0 if maximize else -1.0
+    diffs = np.array(
+        [sign * (blk[a] - blk[b]) for blk in per_block if not math.isnan(blk[a] - blk[b])]
+    )
+    if diffs.size == 0:
+        raise ValueError(f"no block has scores for both {a!r} and {b!r}")
+    p = float(wilcoxon(diffs).pvalue) if np.any(diffs != 0) else 1.0
+    return {
+        "mean_difference": float(diffs.mean()),
+        "wins": int((diffs > 0).sum()),
+        "losses": int((diffs < 0).sum()),
+        "ties": int((diffs == 0).sum()),
+        "p_value": p,
+    }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import runpy
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from mfnas.stats import (
     bootstrap_ci,
     first_reaching,
     mean_ranks,
+    paired_comparison,
     speedup,
 )
 from mfnas.store import Store, TrialRecord
@@ -96,3 +99,25 @@ def test_leaderboard_statistics_on_a_hand_made_store(hand_made_store) -> None:
     assert fast["speedup_vs_random"] == pytest.approx(30 / 20)
     assert fast["budget_epochs_mean"] == 30 and fast["trials_mean"] == 12
     assert [r["strategy"] for r in leaderboard_rows(hand_made_store)] == ["fast", "random"]
+
+
+def test_paired_comparison_counts_wins_in_the_task_direction() -> None:
+    pairs = [(0.5, 0.4), (0.3, 0.3), (0.6, 0.7), (0.9, 0.5)]
+    blocks = [{"a": a, "b": b} for a, b in pairs]
+    up = paired_comparison(blocks, "a", "b", maximize=True)
+    assert (up["wins"], up["losses"], up["ties"]) == (2, 1, 1)
+    assert up["mean_difference"] == pytest.approx(0.1)
+    assert 0.0 < up["p_value"] <= 1.0
+    down = paired_comparison(blocks, "a", "b", maximize=False)
+    assert (down["wins"], down["losses"]) == (1, 2)
+    assert down["mean_difference"] == pytest.approx(-0.1)
+    assert paired_comparison(blocks[1:2], "a", "b", True)["p_value"] == 1.0
+    with pytest.raises(ValueError, match="no block"):
+        paired_comparison([{"a": 0.5, "b": math.nan}], "a", "b", True)
+
+
+def test_paired_script_on_a_hand_made_store(hand_made_store, tmp_path, capsys) -> None:
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "paired.py"
+    runpy.run_path(str(script))["main"]("fast", "random", str(tmp_path))
+    out = capsys.readouterr().out  # fast's incumbents test 0.75, 0.5; random's 0.55, 0.65
+    assert "fast - random score +0.0250, wins 1, losses 1, ties 0" in out
