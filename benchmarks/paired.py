@@ -4,7 +4,7 @@ Usage: ``python benchmarks/paired.py A B RUN_DIR [RUN_DIR ...]``, e.g.
 ``python benchmarks/paired.py one-epoch surrogate-hb results/recsys-tabular/recsys-budget50``.
 Each RUN_DIR holds a run's ``trials.sqlite`` (tabular runs recreate it with their README
 command). Prints, per run, the mean difference (positive: A better), A's wins, losses and ties,
-and the Wilcoxon signed-rank p-value (``mfnas.stats.paired_comparison``).
+and the Wilcoxon signed-rank p-value (``mfnas.analysis.stats.paired_comparison``).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from mfnas.leaderboard import seed_blocks, seed_outcomes
-from mfnas.stats import paired_comparison
+from mfnas.analysis.leaderboard import seed_blocks, seed_outcomes
+from mfnas.analysis.stats import paired_comparison
 from mfnas.store import Store
 
 

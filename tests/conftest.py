@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from mfnas.runner import problem_for
+from mfnas.execution.runner import problem_for
 from mfnas.spaces import plain_config
 from mfnas.strategies import STRATEGIES, Problem
 from mfnas.strategies.base import PriorCurve

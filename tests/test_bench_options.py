@@ -15,14 +15,14 @@ import time
 import pytest
 import yaml
 
-from mfnas.bench import main
+from mfnas.cli.bench import main
 from mfnas.spaces import space_path
 from mfnas.store import Store
 
 RUN = ["--task", "toy", "--strategies", "hyperband,random", "--budget", "3", "--seeds", "2"]
 # the benchmark with every toy evaluation slowed to 30 ms, so that it can be stopped midway
 SLOW_BENCH = (
-    "import sys, time; from mfnas.tasks.toy import ToyTask; from mfnas.bench import main; "
+    "import sys, time; from mfnas.tasks.toy import ToyTask; from mfnas.cli.bench import main; "
     "evaluate = ToyTask.evaluate; "
     "ToyTask.evaluate = lambda self, *a: (time.sleep(0.03), evaluate(self, *a))[1]; "
     "sys.exit(main(sys.argv[1:]))"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mfnas.runner import problem_for, run_study
+from mfnas.execution.runner import problem_for, run_study
 from mfnas.store import Store
 from mfnas.strategies.budget import FullFidelityGuard, split_budget
 

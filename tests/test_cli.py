@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from mfnas.bench import DEFAULT_STRATEGIES, main
-from mfnas.leaderboard import COLUMNS
+from mfnas.analysis.leaderboard import COLUMNS
+from mfnas.cli.bench import DEFAULT_STRATEGIES, main
 from mfnas.strategies import STRATEGIES
 
 

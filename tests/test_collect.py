@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mfnas.collect import design, main
+from mfnas.cli.collect import design, main
 from mfnas.replay.table import META, TABLE, read_table
 from mfnas.spaces import config_key, load_space
 

@@ -18,11 +18,11 @@ import pytest
 from ConfigSpace import Configuration
 from conftest import prior_for, record_prior
 
-from mfnas.collect import main as collect_main
-from mfnas.replay.clock import SimulatedExecutor
+from mfnas.cli.collect import main as collect_main
+from mfnas.execution.clock import SimulatedExecutor
+from mfnas.execution.runner import run_study
 from mfnas.replay.surrogate import SurrogateTask, fit_surrogate
 from mfnas.replay.tabular import TabularTask
-from mfnas.runner import run_study
 from mfnas.spaces import plain_config
 from mfnas.store import Store, TrialRecord, incumbent
 from mfnas.strategies import STRATEGIES, Problem, Strategy, TrialSpec, make_strategy

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mfnas.evaluate import main
+from mfnas.cli.evaluate import main
 
 
 def test_evaluate_fills_defaults_for_a_newly_active_branch(capsys) -> None:

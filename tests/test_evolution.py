@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mfnas.runner import problem_for
+from mfnas.execution.runner import problem_for
 from mfnas.spaces import load_space
 from mfnas.strategies.configs import sample_config
 from mfnas.strategies.evolution import AgingEvolution, RegularizedEvolution, crossover, mutate

@@ -7,7 +7,7 @@ import math
 import pytest
 from ConfigSpace import Configuration, ConfigurationSpace, EqualsCondition, Integer
 
-from mfnas.runner import problem_for
+from mfnas.execution.runner import problem_for
 from mfnas.spaces import load_space
 from mfnas.strategies import Problem
 from mfnas.strategies.configs import architecture_parameter

@@ -13,7 +13,7 @@ import pytest
 import torch
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 
-from mfnas.bench import main as bench_main
+from mfnas.cli.bench import main as bench_main
 from mfnas.spaces import plain_config
 from mfnas.tasks import make_task
 from mfnas.tasks.base import Result

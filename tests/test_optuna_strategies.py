@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from optuna.trial import TrialState
 
-from mfnas.runner import problem_for
+from mfnas.execution.runner import problem_for
 from mfnas.spaces import config_key
 from mfnas.strategies.optuna_hb import OptunaHyperband, rungs
 from mfnas.strategies.optuna_tpe import OptunaTPE

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from mfnas.bench import main
-from mfnas.parallel import DaskExecutor, dask_client
-from mfnas.runner import problem_for, run_study
+from mfnas.cli.bench import main
+from mfnas.execution.dask_executor import DaskExecutor, dask_client
+from mfnas.execution.runner import problem_for, run_study
 from mfnas.spaces import plain_config
 from mfnas.store import Store, TrialRecord
 from mfnas.strategies import make_strategy

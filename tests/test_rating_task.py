@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from mfnas.bench import main as bench
+from mfnas.cli.bench import main as bench
+from mfnas.cli.evaluate import main as evaluate
 from mfnas.data.movielens import DataError, load_ml100k
-from mfnas.evaluate import main as evaluate
 from mfnas.tasks import make_task
 from mfnas.tasks.rating import (
     RatingConfig,

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from ConfigSpace import Configuration
 
-from mfnas.bench import main
-from mfnas.executors import evaluate_trial
+from mfnas.cli.bench import main
+from mfnas.execution.clock import SimulatedExecutor
+from mfnas.execution.executors import evaluate_trial
+from mfnas.execution.runner import run_study
 from mfnas.replay import load_prior, make_replay_task, replay_folder
-from mfnas.replay.clock import SimulatedExecutor
 from mfnas.replay.table import META, TABLE, Recording, TableError, read_table, write_table
 from mfnas.replay.tabular import RecordedCrash, TabularTask
-from mfnas.runner import run_study
 from mfnas.spaces import load_space, space_hash
 from mfnas.store import Store
 from mfnas.strategies import TrialSpec
@@ -43,7 +43,7 @@ def _recordings() -> list[Recording]:
 
 
 def write_benchmark(folder: Path, recordings: list[Recording] | None = None) -> Path:
-    """A recorded benchmark of the toy task in ``folder``, as ``mfnas.collect`` writes it."""
+    """A recorded benchmark of the toy task in ``folder``, as ``mfnas.cli.collect`` writes it."""
     folder.mkdir(parents=True, exist_ok=True)
     write_table(folder / TABLE, recordings or _recordings(), EPOCHS)
     meta = {"task": "toy", "space_hash": space_hash(SPACE), "seed": 0, "epochs": EPOCHS,
@@ -251,7 +251,7 @@ def test_cli_warm_strategy_gets_the_odd_half_and_is_marked(tmp_path, bench_dir) 
 
 
 def test_report_rebuilds_a_tabular_run_from_its_store(tmp_path, bench_dir) -> None:
-    from mfnas.report import main as report_main
+    from mfnas.cli.report import main as report_main
 
     out = tmp_path / "run"
     argv = ["--task", "toy", "--mode", "tabular", "--replay-from", str(bench_dir),

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from mfnas.bench import main as bench
-from mfnas.plots import critical_difference, strategy_colour
-from mfnas.report import main as report
+from mfnas.analysis.plots import critical_difference, strategy_colour
+from mfnas.cli.bench import main as bench
+from mfnas.cli.report import main as report
 
 OUTPUTS = ("leaderboard.md", "leaderboard.csv", "anytime.png", "test_scores.png", "ranks.png",
            "importance.csv", "importance.png", "report.html")  # fmt: skip

@@ -13,8 +13,8 @@ import itertools
 import pytest
 from conftest import prior_for, record_prior
 
-from mfnas.executors import Outcome, SerialExecutor, evaluate_trial
-from mfnas.runner import ResumeError, run_study
+from mfnas.execution.executors import Outcome, SerialExecutor, evaluate_trial
+from mfnas.execution.runner import ResumeError, run_study
 from mfnas.store import Store, TrialRecord
 from mfnas.strategies import STRATEGIES, TrialSpec
 from mfnas.tasks import make_task

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from conftest import prior_for
 
-from mfnas.runner import run_study
+from mfnas.execution.runner import run_study
 from mfnas.store import Store
 from mfnas.strategies import STRATEGIES
 from mfnas.tasks.base import Result

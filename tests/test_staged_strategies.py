@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mfnas.runner import problem_for
+from mfnas.execution.runner import problem_for
 from mfnas.spaces import config_key
 from mfnas.strategies import Strategy
 from mfnas.strategies.hierarchical import Hierarchical

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mfnas.leaderboard import leaderboard_rows
-from mfnas.stats import (
+from mfnas.analysis.leaderboard import leaderboard_rows
+from mfnas.analysis.stats import (
     average_ranks,
     best_so_far,
     bootstrap_ci,

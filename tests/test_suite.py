@@ -8,10 +8,10 @@ import math
 
 import pytest
 
-from mfnas.bench import main
-from mfnas.leaderboard import predictor_quality, regret
+from mfnas.analysis.leaderboard import predictor_quality, regret
+from mfnas.analysis.suite import suite_rows
+from mfnas.cli.bench import main
 from mfnas.store import Store, TrialRecord
-from mfnas.suite import suite_rows
 
 
 def _full(strategy: str, seed: int, test: float, metric: str) -> TrialRecord:

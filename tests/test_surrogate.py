@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from ConfigSpace import Configuration
 
-from mfnas.collect import main as collect_main
-from mfnas.fit_surrogate import main
+from mfnas.cli.collect import main as collect_main
+from mfnas.cli.fit_surrogate import main
 from mfnas.replay.surrogate import (
     Surrogate,
     SurrogateError,

@@ -13,7 +13,7 @@ from ConfigSpace import Configuration
 from conftest import record_prior
 from test_conformance import drive
 
-from mfnas.runner import problem_for
+from mfnas.execution.runner import problem_for
 from mfnas.spaces import config_key, plain_config
 from mfnas.strategies import STRATEGIES, Problem, TrialSpec
 from mfnas.strategies.base import PriorCurve

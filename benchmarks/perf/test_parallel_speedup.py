@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from mfnas.executors import SerialExecutor
-from mfnas.runner import run_study
+from mfnas.execution.executors import SerialExecutor
+from mfnas.execution.runner import run_study
 from mfnas.store import Store
 from mfnas.tasks import make_task
 
@@ -38,7 +38,7 @@ def study(workers: int, folder: Path) -> list[tuple]:
         if workers == 1:
             executor = SerialExecutor(task)
         else:
-            from mfnas.parallel import DaskExecutor, dask_client
+            from mfnas.execution.dask_executor import DaskExecutor, dask_client
 
             client, slots = stack.enter_context(dask_client(workers, None))
             executor = DaskExecutor(client, task, slots)

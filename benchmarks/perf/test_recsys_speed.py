@@ -61,12 +61,12 @@ import pytest
 import torch
 from yardstick import PerUserEvaluator, make_yardstick, yardstick_epoch
 
-from mfnas.bench import DEFAULT_BUDGET
+from mfnas.cli.bench import DEFAULT_BUDGET
 from mfnas.data.movielens import DataError
+from mfnas.execution.clock import SimulatedExecutor
+from mfnas.execution.runner import problem_for, run_study
 from mfnas.replay import TableError
-from mfnas.replay.clock import SimulatedExecutor
 from mfnas.replay.tabular import TabularTask
-from mfnas.runner import problem_for, run_study
 from mfnas.spaces import load_space
 from mfnas.store import Store
 from mfnas.strategies import Strategy, make_strategy

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from mfnas.runner import problem_for
+from mfnas.execution.runner import problem_for
 from mfnas.strategies import STRATEGIES, Strategy, make_strategy
 from mfnas.tasks.toy import ToyTask
 

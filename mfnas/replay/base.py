@@ -7,7 +7,7 @@ from typing import Any
 
 from ConfigSpace import Configuration
 
-from mfnas.executors import evaluate_trial
+from mfnas.execution.executors import evaluate_trial
 from mfnas.tasks.base import Task
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from ConfigSpace import Configuration
 
-from mfnas.device import resolve_device
 from mfnas.spaces import plain_config
 from mfnas.tasks.base import Result, TrainedTask
+from mfnas.tasks.device import resolve_device
 from mfnas.tasks.image.data import ImageSplit, load_digits_split
 from mfnas.tasks.image.model import ImageConfig
 from mfnas.tasks.image.train import OBJECTIVE, ImageTrainer

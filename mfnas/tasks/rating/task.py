@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 from ConfigSpace import Configuration
 
-from mfnas.device import resolve_device
 from mfnas.tasks.base import Result, TrainedTask
+from mfnas.tasks.device import resolve_device
 from mfnas.tasks.rating.config import RatingConfig
 from mfnas.tasks.rating.metrics import METRICS, RatingEvaluator
 from mfnas.tasks.rating.split import RatingSplit, rating_folds, split_ratings

@@ -7,8 +7,8 @@ from typing import Any
 
 from ConfigSpace import Configuration
 
-from mfnas.device import resolve_device
 from mfnas.tasks.base import Result, TrainedTask
+from mfnas.tasks.device import resolve_device
 from mfnas.tasks.recsys.config import RecsysConfig
 from mfnas.tasks.recsys.split import Split, split_interactions
 from mfnas.tasks.recsys.train import OBJECTIVE, Trainer

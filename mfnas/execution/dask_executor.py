@@ -2,11 +2,11 @@
 
 Only the client process (the runner) talks to the strategy and writes the store; a worker
 receives ``(task, config, epochs, seed)`` and returns ``(result, error)``. Failures end as
-Outcomes (see ``mfnas.executors``): a worker that dies while evaluating (``KilledWorker``, a
-closed connection) gets its trial resubmitted once, then recorded crashed. An evaluation that
-runs past the trial timeout, counted from when a worker began it, is cancelled, its worker
-process ended (a Python thread cannot be stopped otherwise; a nanny starts a fresh worker), and
-recorded crashed.
+Outcomes (see ``mfnas.execution.executors``): a worker that dies while evaluating
+(``KilledWorker``, a closed connection) gets its trial resubmitted once, then recorded
+crashed. An evaluation that runs past the trial timeout, counted from when a worker began it,
+is cancelled, its worker process ended (a Python thread cannot be stopped otherwise; a nanny
+starts a fresh worker), and recorded crashed.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from ConfigSpace import Configuration
 from distributed import Client, Future, LocalCluster
 
 from mfnas.data.movielens import DataError
-from mfnas.executors import Outcome, evaluate_trial
+from mfnas.execution.executors import Outcome, evaluate_trial
 from mfnas.tasks.base import Result, Task
 
 if TYPE_CHECKING:  # workers unpickle this module's function: keep SMAC and Optuna out of them

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mfnas.stats import best_so_far, bootstrap_ci, mean_ranks, speedup
+from mfnas.analysis.stats import best_so_far, bootstrap_ci, mean_ranks, speedup
 from mfnas.store import Store, TrialRecord, incumbent
 
 COLUMNS = (

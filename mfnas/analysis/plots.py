@@ -15,8 +15,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mfnas.leaderboard import anytime_curves, seed_blocks, seed_outcomes
-from mfnas.stats import average_ranks, bootstrap_band
+from mfnas.analysis.leaderboard import anytime_curves, seed_blocks, seed_outcomes
+from mfnas.analysis.stats import average_ranks, bootstrap_band
 from mfnas.store import Store
 
 #: Nemenyi test critical values q_0.05 for k = 2..10 strategies (Demšar 2006, Table 5).

@@ -14,8 +14,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from mfnas.leaderboard import leaderboard_rows, md_table, seed_blocks, seed_outcomes
-from mfnas.stats import mean_ranks
+from mfnas.analysis.leaderboard import leaderboard_rows, md_table, seed_blocks, seed_outcomes
+from mfnas.analysis.stats import mean_ranks
 from mfnas.store import Store
 
 SUITE = "suite.json"

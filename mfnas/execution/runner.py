@@ -1,7 +1,7 @@
 """The runner: spends a fixed epoch budget of one (strategy, seed) study and records every trial.
 
 Data flow: the strategy *asks* for (config, epochs); an executor evaluates it (in this process,
-or on Dask workers, see ``mfnas.executors``); the record goes to the store and the result
+or on Dask workers, see ``mfnas.execution.executors``); the record goes to the store and the result
 (without test metrics) is *told* back. Up to ``executor.slots`` trials are in flight; each is
 told as it finishes, in any order. The budget is the sum of the epochs of every evaluation,
 crashed ones included: a trial starts only if the epochs of the finished and in-flight trials
@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from mfnas.executors import Executor, Outcome, SerialExecutor
+from mfnas.execution.executors import Executor, Outcome, SerialExecutor
 from mfnas.replay.base import ReplayTask, label_candidates
 from mfnas.spaces import plain_config
 from mfnas.store import Store, TrialRecord, incumbent

@@ -1,6 +1,6 @@
 """A simulated clock for replay: ``SimulatedExecutor`` runs a study of hours in seconds.
 
-It keeps the ``Executor`` contract (``mfnas.executors``) on a simulated clock. ``slots``
+It keeps the ``Executor`` contract (``mfnas.execution.executors``) on a simulated clock. ``slots``
 simulated workers: a submitted evaluation is answered at once by the replay task, starts on
 the simulated clock *now* and ends ``task.cost(config, epochs)`` seconds later; ``wait``
 advances the clock to the earliest end (an event queue), so trials end in the order they would
@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mfnas.executors import Outcome, evaluate_trial
+from mfnas.execution.executors import Outcome, evaluate_trial
 from mfnas.replay.base import ReplayTask
 
 if TYPE_CHECKING:

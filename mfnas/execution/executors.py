@@ -5,8 +5,8 @@ one; ``wait`` blocks until at least one submitted evaluation has ended and retur
 that has, each exactly once, as an ``Outcome``. A failed evaluation (an exception, a non-finite
 metric, a timeout, a lost worker) is an Outcome without result and with its error text; it is
 never raised. Only ``DataError`` (no usable data: the run cannot go on, and it is no trial's
-fault) propagates out of ``wait``. The Dask executor lives in ``mfnas.parallel``, so that a
-serial run imports no Dask.
+fault) propagates out of ``wait``. The Dask executor lives in
+``mfnas.execution.dask_executor``, so that a serial run imports no Dask.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class SerialExecutor:
     """Evaluations of ``task`` one at a time in this process (``--workers 1``, the default).
 
     ``submit`` only queues; the evaluation runs inside ``wait``. It cannot stop an evaluation
-    that hangs: a trial timeout needs worker processes (``mfnas.parallel``).
+    that hangs: a trial timeout needs worker processes (``mfnas.execution.dask_executor``).
     """
 
     slots = 1

@@ -1,0 +1,327 @@
+"""``python -m mfnas.collect``: record full learning curves of space-filling configurations.
+
+The configurations are the first ``--configs`` points of a scrambled Sobol design over the task's
+space (SMAC's ``SobolInitialDesign`` seeded with ``--seed``; conditions respected, inactive
+hyperparameters left out), so any prefix of a collection is itself space-filling and a larger
+``--configs`` extends a smaller one. Each is trained to the task's maximum epochs with one torch
+thread (recorded times mean the same whatever ``--workers``), its per-epoch validation objective
+and seconds and final validation and test metrics recorded. ``curves.csv.gz`` is rewritten
+after every finished configuration, so an interrupted collection loses at most the ones in
+flight and the same command resumes it. ``collection.json`` keeps the collection's identity
+(task, space, seed, epochs) and history; ``CARD.md`` is rebuilt from both at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import statistics
+import sys
+import warnings
+from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+from ConfigSpace import Configuration, ConfigurationSpace
+from tqdm import tqdm
+
+from mfnas.cli.common import OneLineParser, positive_int, versions
+from mfnas.data.movielens import DataError
+from mfnas.execution.executors import Executor, Outcome, SerialExecutor
+from mfnas.replay.table import META, TABLE, Recording, TableError, read_table, write_table
+from mfnas.spaces import config_seed, plain_config, space_hash
+from mfnas.strategies.base import TrialSpec
+from mfnas.tasks import TASKS, Task, make_task
+
+CARD = "CARD.md"
+VERSIONED = ("torch", "numpy", "smac", "ConfigSpace", "xgboost")
+
+EXAMPLES = """examples:
+  python -m mfnas.collect --task recsys --configs 1000 --seed 0       # benchmarks/recsys/
+  python -m mfnas.collect --task recsys --configs 1000 --seed 0 --workers 2
+  python -m mfnas.collect --task toy --configs 64 --out /tmp/toy-curves
+
+Run the same command again to resume; raise --configs to extend a collection.
+"""
+
+
+class CollectError(ValueError):
+    """A collection that cannot go on as asked (its folder holds a different one)."""
+
+
+def design(space: ConfigurationSpace, n: int, seed: int) -> list[Configuration]:
+    """The first ``n`` points of ``space``'s scrambled Sobol design seeded ``seed``.
+
+    The first ``n`` points are the same for any larger ``n`` (Sobol sequences are extensible).
+    """
+    from smac import Scenario
+    from smac.initial_design import SobolInitialDesign
+
+    scenario = Scenario(space, n_trials=n, seed=seed, deterministic=True)
+    with warnings.catch_warnings():  # Sobol's balance warning when n is not a power of two
+        warnings.simplefilter("ignore")
+        initial = SobolInitialDesign(scenario, n_configs=n, max_ratio=1.0, seed=seed)
+        return initial.select_configurations()[:n]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _identity(task: Task, seed: int) -> dict[str, Any]:
+    """What must stay the same for a collection to be resumed or extended."""
+    return {
+        "task": task.name,
+        "space_hash": space_hash(task.space),
+        "seed": seed,
+        "epochs": task.max_epochs,
+        "metric": task.metric,
+        "maximize": task.maximize,
+    }
+
+
+def open_collection(out: Path, task: Task, seed: int, command: str) -> tuple[dict, list[Recording]]:
+    """The collection metadata and recordings already in ``out`` (both empty for a new one),
+    with this ``command`` added to its history. Raises CollectError when ``out`` holds a
+    collection of another task, space, seed or fidelity, TableError for a broken table."""
+    meta_path, table_path = out / META, out / TABLE
+    identity = _identity(task, seed)
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        for key, value in identity.items():
+            if meta.get(key) != value:
+                raise CollectError(
+                    f"{out} holds a collection with {key} {meta.get(key)!r}, not {value!r}; "
+                    "choose another --out"
+                )
+    elif table_path.exists():
+        raise CollectError(f"{table_path} exists without {META}; choose another --out")
+    else:
+        meta = {**identity, "space": task.space.to_serialized_dict(), "commands": []}
+    recordings = read_table(table_path)[0] if table_path.exists() else []
+    meta["commands"].append({"command": command, "started": _now()})
+    return meta, recordings
+
+
+def _recording(outcome: Outcome, seed: int) -> Recording:
+    spec, result = outcome.spec, outcome.result
+    base = {
+        "id": spec.trial_id,
+        "config": plain_config(spec.config),
+        "train_seed": config_seed(spec.config, seed),
+    }
+    if result is None:
+        seconds = outcome.end - outcome.start
+        return Recording(**base, error=outcome.error or "crashed", crash_seconds=seconds)
+    return Recording(
+        **base,
+        curve=result.curve,
+        epoch_seconds=result.epoch_seconds or (result.seconds / result.epochs,) * result.epochs,
+        val=result.val,
+        test=result.test,
+    )
+
+
+def collect(
+    task: Task,
+    configs: list[Configuration],
+    seed: int,
+    done: list[Recording],
+    executor: Executor,
+    save: Callable[[list[Recording]], None],
+    progress: bool = True,
+) -> list[Recording]:
+    """Train every configuration of ``configs`` whose index has no recording in ``done`` to
+    ``task.max_epochs``, ``executor.slots`` at once; call ``save`` with all recordings after
+    each one finishes. Returns all recordings, sorted by id."""
+    recordings = {r.id: r for r in done}
+    todo = [i for i in range(len(configs)) if i not in recordings]
+    bar = tqdm(total=len(configs), initial=len(configs) - len(todo), disable=not progress,
+               unit="config", desc=f"collect {task.name}", dynamic_ncols=True)  # fmt: skip
+    pending = 0
+    with bar:
+        while todo or pending:
+            while todo and pending < executor.slots:
+                index = todo.pop(0)
+                executor.submit(TrialSpec(index, configs[index], task.max_epochs), seed)
+                pending += 1
+            for outcome in executor.wait():
+                pending -= 1
+                recordings[outcome.spec.trial_id] = _recording(outcome, seed)
+                save(sorted(recordings.values(), key=lambda r: r.id))
+                bar.update()
+    return sorted(recordings.values(), key=lambda r: r.id)
+
+
+def card(meta: dict[str, Any], recordings: list[Recording], data: str) -> str:
+    """The data card of a collection: identity, data, command, cost, machine, the ``notes``
+    of ``meta`` (a list of strings, if any), summary."""
+    ok = [r for r in recordings if r.ok]
+    seconds = sum(r.seconds for r in ok)
+    metric = meta["metric"]
+    pick = max if meta["maximize"] else min
+    machine = meta.get("machine", {})
+    lines = [
+        f"# Recorded learning curves: {meta['task']}",
+        "",
+        f"configurations: {len(recordings)}",
+        f"epochs: {meta['epochs']}",
+        "",
+        f"- Space: `spaces/{meta['task']}.yaml`, hash `{meta['space_hash']}` (stored in `{META}`).",
+        f"- Design: the first {len(recordings)} points of SMAC's scrambled Sobol design, seed "
+        f"{meta['seed']}; each trained once, training seed derived from the configuration and "
+        "the seed (`mfnas.spaces.config_seed`).",
+        f"- Data and split: {data}",
+        f"- Fidelity: epochs 1..{meta['epochs']}; `curve_e` is validation {metric} after epoch e, "
+        "`time_e` the seconds of epoch e (training + validation), one torch thread.",
+        f"- Recorded: {len(ok)} ok, {len(recordings) - len(ok)} crashed (non-finite loss or an "
+        "exception; a crashed configuration crashes at every fidelity on replay).",
+        f"- Compute: {seconds / 3600:.2f} hours of evaluation time on one thread "
+        f"(sum of per-epoch seconds, ok configurations).",
+        f"- Machine: {machine.get('processor', '?')}, {machine.get('cpus', '?')} CPUs, "
+        f"{machine.get('platform', '?')}.",
+        "- Versions: " + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()) + ".",
+        "",
+        "Commands (run again to resume; a larger `--configs` extends the collection):",
+        "",
+        *[f"    {c['command']}    # {c['started']}" for c in meta["commands"]],
+    ]
+    if meta.get("notes"):  # the collection's history, written into collection.json by hand
+        lines += ["", "## Notes", "", *[f"- {note}" for note in meta["notes"]]]
+    if ok:
+        finals = [r.curve[-1] for r in ok]
+        best = pick(ok, key=lambda r: r.curve[-1])
+        epoch_times = sorted(s for r in ok for s in r.epoch_seconds)
+        lines += [
+            "",
+            "## Summary",
+            "",
+            f"- Final validation {metric}: median {statistics.median(finals):.4f}, "
+            f"best {best.curve[-1]:.4f} (configuration {best.id}, test "
+            f"{(best.test or {}).get(metric, float('nan')):.4f}).",
+            f"- Seconds per epoch: median {statistics.median(epoch_times):.3f}, "
+            f"mean {statistics.fmean(epoch_times):.3f}, max {epoch_times[-1]:.2f}.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="python -m mfnas.collect",
+        description="Train space-filling configurations of a task to full fidelity and record "
+        "their learning curves: the table that --mode tabular replays and the surrogate is "
+        "fitted on.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--task", required=True, help=f"task to record: {', '.join(TASKS)}")
+    parser.add_argument(
+        "--configs",
+        type=positive_int,
+        required=True,
+        metavar="N",
+        help="how many design points to have recorded (extends, never shrinks)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the design and the training seeds (default: 0)"
+    )
+    parser.add_argument("--out", type=Path, help="output folder (default: benchmarks/<task>)")
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="configurations trained at once (N > 1: a local Dask cluster)",
+    )
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        choices=("auto", "cpu", "cuda"),
+        help="torch device (default: cpu, so recorded times are CPU times)",
+    )
+    parser.add_argument("--data-dir", help="folder with the task's data (see mfnas.cli.bench)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser  # fmt: skip
+
+
+@contextmanager
+def _executor(task: Task, workers: int):
+    if workers == 1:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield SerialExecutor(task)
+        finally:
+            torch.set_num_threads(threads)
+        return
+    from mfnas.execution.dask_executor import DaskExecutor, dask_client
+
+    with dask_client(workers, None) as (client, slots):
+        yield DaskExecutor(client, task, slots)
+
+
+def _data_line(task: Task) -> str:
+    split = getattr(task, "split", None)
+    if split is None:
+        return f"the analytic `{task.name}` task (no data)."
+    return (
+        f"MovieLens-100K, every rating an implicit positive; per-user random 80/10/10 split, "
+        f"split seed {task.split_seed}: {len(split.train):,} train / {len(split.val):,} "
+        f"validation / {len(split.test):,} test interactions."
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Collect; returns the exit status (2 for bad input, 130 when interrupted)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.task not in TASKS:
+        parser.error(f"unknown task {args.task!r}; choose from {', '.join(TASKS)}")
+    command = shlex.join(
+        ["python", "-m", "mfnas.collect", *(sys.argv[1:] if argv is None else argv)]
+    )
+    out = args.out or Path("benchmarks") / args.task
+    try:
+        task = make_task(args.task, device=args.device, data_dir=args.data_dir)
+        meta, done = open_collection(out, task, args.seed, command)
+        data = _data_line(task)
+    except (CollectError, TableError, ValueError, OSError, DataError) as exc:
+        parser.error(str(exc))
+    meta["versions"], meta["machine"] = (
+        versions(VERSIONED),
+        {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(),
+        },
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / META).write_text(json.dumps(meta, indent=2) + "\n")
+    if done:
+        (out / CARD).write_text(card(meta, done, data))  # this command in its history now
+    configs = design(task.space, max(args.configs, len(done)), args.seed)
+
+    def save(recordings: list[Recording]) -> None:
+        write_table(out / TABLE, recordings, task.max_epochs)
+        (out / CARD).write_text(card(meta, recordings, data))
+
+    try:
+        with _executor(task, args.workers) as executor:
+            recordings = collect(task, configs, args.seed, done, executor, save, not args.quiet)
+    except KeyboardInterrupt:
+        print(f"interrupted; {out / TABLE} keeps every finished configuration", file=sys.stderr)
+        return 130
+    except DataError as exc:
+        parser.error(str(exc))
+    print(f"{len(recordings)} configurations recorded in {out}")
+    return 0
+
+
+def cli() -> None:
+    raise SystemExit(main())
