@@ -13,10 +13,20 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
-STATUSES = ("ok", "pruned", "crashed")
+from mfnas.direction import Direction
+
+
+class Status(str, Enum):
+    """How an evaluation ended: ``ok`` (a finite result) or ``crashed`` (it raised, diverged,
+    timed out or lost its worker; its error text and cost are kept)."""
+
+    OK = "ok"
+    CRASHED = "crashed"
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -29,7 +39,7 @@ CREATE TABLE IF NOT EXISTS trials (
     curve TEXT NOT NULL,
     val TEXT NOT NULL,
     test TEXT,
-    status TEXT NOT NULL CHECK (status IN ('ok', 'pruned', 'crashed')),
+    status TEXT NOT NULL CHECK (status IN ('ok', 'crashed')),
     error TEXT,
     seconds REAL NOT NULL,
     start REAL NOT NULL,
@@ -66,7 +76,7 @@ class TrialRecord:
     curve: list[float]
     val: dict[str, float]
     test: dict[str, float] | None
-    status: str
+    status: Status
     error: str | None
     seconds: float
     start: float
@@ -74,10 +84,13 @@ class TrialRecord:
     extra: dict[str, Any] = field(default_factory=dict)
     asked_after: int | None = None
 
+    def __post_init__(self) -> None:  # a status given as its text; ValueError for another
+        object.__setattr__(self, "status", Status(self.status))
+
     @property
     def objective(self) -> float | None:
         """The validation objective after the last epoch, or None when the trial crashed."""
-        return self.curve[-1] if self.status == "ok" and self.curve else None
+        return self.curve[-1] if self.status is Status.OK and self.curve else None
 
 
 _JSON_FIELDS = ("config", "curve", "val", "test", "extra")
@@ -121,9 +134,8 @@ class Store:
 
     def add(self, record: TrialRecord) -> None:
         """Append one record and commit it; a duplicate (strategy, seed, trial_id) raises."""
-        if record.status not in STATUSES:
-            raise ValueError(f"unknown status {record.status!r}")
         row = asdict(record)
+        row["status"] = record.status.value
         for key in _JSON_FIELDS:
             row[key] = None if row[key] is None else json.dumps(row[key])
         columns = ", ".join(row)
@@ -173,10 +185,9 @@ class Store:
             yield TrialRecord(**row)
 
 
-def incumbent(records: list[TrialRecord], max_epochs: int, maximize: bool) -> TrialRecord | None:
+def incumbent(
+    records: list[TrialRecord], max_epochs: int, direction: Direction
+) -> TrialRecord | None:
     """The best ``ok`` full-fidelity record by validation objective (first one wins ties)."""
-    full = [r for r in records if r.status == "ok" and r.epochs >= max_epochs]
-    if not full:
-        return None
-    sign = 1.0 if maximize else -1.0
-    return max(full, key=lambda r: sign * r.curve[-1])
+    full = [r for r in records if r.status is Status.OK and r.epochs >= max_epochs]
+    return direction.best(full, key=lambda r: r.curve[-1]) if full else None

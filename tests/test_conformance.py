@@ -19,6 +19,7 @@ from ConfigSpace import Configuration
 from conftest import prior_for, record_prior
 
 from mfnas.cli.collect import main as collect_main
+from mfnas.direction import Direction
 from mfnas.execution.clock import SimulatedExecutor
 from mfnas.execution.runner import run_study
 from mfnas.replay.surrogate import SurrogateTask, fit_surrogate
@@ -130,7 +131,7 @@ def test_same_seed_same_trials_other_seed_other_trials(name, toy, tmp_path) -> N
 def test_budget_is_kept_and_the_incumbent_is_fully_trained(name, budget, toy, tmp_path) -> None:
     records = study(tmp_path, toy, name, 0, budget)
     assert records and sum(r.epochs for r in records) <= budget * toy.max_epochs
-    best = incumbent(records, toy.max_epochs, toy.maximize)
+    best = incumbent(records, toy.max_epochs, toy.direction)
     assert best is not None and best.epochs == toy.max_epochs
     for record in records:  # records hold plain Python types only
         assert all(type(v) in (int, float, str, bool) for v in record.config.values())
@@ -220,7 +221,7 @@ def test_every_strategy_replays_on_simulated_workers(
             run_study(task, name, 0, 4 * task.max_epochs, store, executor=executor, prior=prior)
             records = store.records()
         assert sum(r.epochs for r in records) <= 4 * task.max_epochs
-        best = incumbent(records, task.max_epochs, True)
+        best = incumbent(records, task.max_epochs, Direction.MAXIMIZE)
         assert best is not None and ("recorded_id" in best.extra) == (mode == "tabular")
         runs.append([(r.trial_id, r.config, r.epochs, r.curve, r.end) for r in records])
     assert runs[0] == runs[1]

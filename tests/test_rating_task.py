@@ -148,7 +148,7 @@ def test_task_contract_and_pickling() -> None:
         1,
         9,
     )
-    assert RatingTask().max_epochs == 27 and task.better(0.9, 1.0)
+    assert RatingTask().max_epochs == 27 and task.direction.better(0.9, 1.0)
     task._ratings = synthetic_ratings()
     _ = task.split  # fills the cache
     revived = pickle.loads(pickle.dumps(task))

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from mfnas.direction import Direction
 from mfnas.store import Store, TrialRecord, incumbent
 
 
@@ -58,9 +59,9 @@ def test_incumbent_is_best_full_fidelity_ok_record() -> None:
         record(2, 9, 0.6),
         record(3, 9, 0.0, "crashed"),
     ]
-    assert incumbent(records, max_epochs=9, maximize=True).trial_id == 2
-    assert incumbent(records, max_epochs=9, maximize=False).trial_id == 1
-    assert incumbent(records[:1], max_epochs=9, maximize=True) is None
+    assert incumbent(records, max_epochs=9, direction=Direction.MAXIMIZE).trial_id == 2
+    assert incumbent(records, max_epochs=9, direction=Direction.MINIMIZE).trial_id == 1
+    assert incumbent(records[:1], max_epochs=9, direction=Direction.MAXIMIZE) is None
 
 
 def write_many(path: str, strategy: str, n: int, start: Any) -> None:

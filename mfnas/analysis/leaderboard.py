@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from mfnas.analysis.stats import best_so_far, bootstrap_ci, mean_ranks, speedup
+from mfnas.direction import Direction
 from mfnas.store import Store, TrialRecord, incumbent
 
 COLUMNS = (
@@ -89,7 +90,7 @@ def seed_outcomes(store: Store) -> list[SeedOutcome]:
         SeedOutcome(
             strategy=strategy,
             seed=seed,
-            best=incumbent(records, meta["max_epochs"], meta["maximize"]),
+            best=incumbent(records, meta["max_epochs"], Direction.of(meta["maximize"])),
             budget_epochs=sum(r.epochs for r in records),
             trials=len(records),
             crashed=sum(r.status == "crashed" for r in records),

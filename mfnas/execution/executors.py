@@ -20,7 +20,7 @@ from ConfigSpace import Configuration
 
 from mfnas.data.movielens import DataError
 from mfnas.spaces import config_seed
-from mfnas.tasks.base import Result, Task
+from mfnas.tasks.base import Result, ResultError, Task
 
 if TYPE_CHECKING:  # the strategies package is heavy (SMAC, Optuna); workers never import it
     from mfnas.strategies import TrialSpec
@@ -53,12 +53,10 @@ def evaluate_trial(
         result = task.evaluate(config, epochs, config_seed(config, seed))
     except DataError:
         raise
+    except ResultError as exc:  # the task's result broke the contract: its message says how
+        return None, str(exc)
     except Exception as exc:  # a crashing trial is recorded, never fatal to the run
         return None, traceback.format_exception_only(exc)[-1].strip()
-    if len(result.curve) != epochs:
-        return None, f"task returned {len(result.curve)} curve points for {epochs} epochs"
-    if not result.is_finite():
-        return None, "non-finite metric (diverged)"
     return result, None
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from mfnas.execution.executors import Executor, Outcome, SerialExecutor
 from mfnas.replay.base import ReplayTask, label_candidates
 from mfnas.spaces import plain_config
-from mfnas.store import Store, TrialRecord, incumbent
+from mfnas.store import Status, Store, TrialRecord, incumbent
 from mfnas.strategies import Problem, Strategy, TrialSpec, make_strategy
 from mfnas.strategies.base import PriorCurve
 from mfnas.tasks.base import Result, Task
@@ -99,7 +99,7 @@ def _record(
         curve=list(result.curve) if result else [],
         val=dict(result.val) if result else {},
         test=dict(result.test) if result and result.test is not None else None,
-        status="ok" if result else "crashed",
+        status=Status.OK if result else Status.CRASHED,
         error=outcome.error,
         seconds=result.seconds if result else outcome.end - outcome.start,
         start=outcome.start - clock_start,
@@ -111,7 +111,7 @@ def _record(
 
 def _result(record: TrialRecord) -> Result | None:
     """What the strategy was told of a record (None when it crashed)."""
-    if record.status == "crashed":
+    if record.status is Status.CRASHED:
         return None
     extra = {k: v for k, v in record.extra.items() if k != "epoch_seconds"}
     return Result(
@@ -163,13 +163,13 @@ def _replay(study: _Study, history: Sequence[TrialRecord]) -> list[TrialSpec]:
 
 
 def _summary(task: Task, name: str, seed: int, records: list[TrialRecord]) -> StudySummary:
-    best = incumbent(records, task.max_epochs, task.maximize)
+    best = incumbent(records, task.max_epochs, task.direction)
     return StudySummary(
         strategy=name,
         seed=seed,
         epochs_spent=sum(r.epochs for r in records),
         trials=len(records),
-        crashed=sum(r.status == "crashed" for r in records),
+        crashed=sum(r.status is Status.CRASHED for r in records),
         best_val=best.curve[-1] if best else None,
         wall_seconds=max((r.end for r in records), default=0.0),
     )

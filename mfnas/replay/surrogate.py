@@ -31,6 +31,7 @@ from scipy import stats
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GroupKFold
 
+from mfnas.direction import Direction
 from mfnas.replay.base import ReplayTask
 from mfnas.replay.table import Recording
 from mfnas.spaces import config_key, config_vector, plain_config
@@ -308,7 +309,7 @@ class SurrogateTask(ReplayTask):
         self.source = source
         self.name = surrogate.task
         self.metric = surrogate.metric
-        self.maximize = surrogate.maximize
+        self.direction = Direction.of(surrogate.maximize)
         self.max_epochs = surrogate.epochs
         self._cache: dict[str, tuple[np.ndarray, float, float, bool]] = {}
 
@@ -327,18 +328,11 @@ class SurrogateTask(ReplayTask):
             self._cache[key] = self.surrogate.predict(plain_config(config))
         return self._cache[key]
 
-    def _check(self, epochs: int) -> None:
-        if not self.min_epochs <= epochs <= self.max_epochs:
-            raise ValueError(
-                f"epochs must be in {self.min_epochs}..{self.max_epochs}, got {epochs}"
-            )
-
     def cost(self, config: Configuration, epochs: int) -> float:
-        self._check(epochs)
+        self.check_epochs(epochs)
         return epochs * self._predict(config)[1]
 
-    def evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
-        self._check(epochs)
+    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
         curve, seconds, test, crashes = self._predict(config)
         if crashes:
             raise RuntimeError("surrogate predicts this configuration crashes")

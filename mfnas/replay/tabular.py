@@ -18,6 +18,7 @@ import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
 from ConfigSpace.hyperparameters import CategoricalHyperparameter
 
+from mfnas.direction import Direction
 from mfnas.replay.base import ReplayTask
 from mfnas.replay.table import META, TABLE, Recording, TableError, read_table
 from mfnas.spaces import config_key, config_vector
@@ -52,7 +53,7 @@ class TabularTask(ReplayTask):
     ) -> None:
         if not recordings:
             raise ValueError("a tabular task needs at least one recording")
-        self.name, self.metric, self.maximize = name, metric, maximize
+        self.name, self.metric, self.direction = name, metric, Direction.of(maximize)
         self.min_epochs, self.max_epochs = 1, epochs
         self.source, self.reference_task = source, reference_task
         self._space = space
@@ -120,18 +121,17 @@ class TabularTask(ReplayTask):
     def test_range(self) -> tuple[float, float]:
         """The worst and best final test objective among the recordings (regret's scale)."""
         tests = [r.test[self.metric] for r in self.recordings if r.ok and r.test]
-        worst, best = (max, min) if not self.maximize else (min, max)
-        return worst(tests), best(tests)
+        ranked = self.direction.ranked(tests, key=float)
+        return ranked[-1], ranked[0]
 
     def cost(self, config: Configuration, epochs: int) -> float:
+        self.check_epochs(epochs)
         recording = self.nearest(config)
         if not recording.ok:
             return recording.crash_seconds * min(1.0, epochs / self.max_epochs)
         return float(sum(recording.epoch_seconds[:epochs]))
 
-    def evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
-        if not 1 <= epochs <= self.max_epochs:
-            raise ValueError(f"epochs must be in 1..{self.max_epochs}, got {epochs}")
+    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
         recording = self.nearest(config)
         if not recording.ok:
             raise RecordedCrash(f"recorded configuration {recording.id}: {recording.error}")

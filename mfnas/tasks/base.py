@@ -10,7 +10,13 @@ from typing import Any, ClassVar
 
 from ConfigSpace import Configuration, ConfigurationSpace
 
+from mfnas.direction import Direction
 from mfnas.spaces import load_space
+
+
+class ResultError(ValueError):
+    """An evaluation's result breaks the Task contract (wrong curve length, non-finite values):
+    the trial is recorded crashed with this error's text."""
 
 
 @dataclass(frozen=True)
@@ -49,44 +55,69 @@ class Result:
 class Task(ABC):
     """A trainable problem with epochs as fidelity.
 
-    Subclasses set ``name``, ``metric`` (the validation objective's name), ``maximize``,
-    ``min_epochs`` and ``max_epochs`` and provide ``space`` and ``evaluate``.
+    Subclasses set ``name``, ``metric`` (the validation objective's name), ``direction``,
+    ``min_epochs`` and ``max_epochs`` and provide ``space`` and the hook ``_evaluate``.
     A maximised objective lies in [0, 1] (NDCG, accuracy); a minimised one is a non-negative
     cost (RMSE).
-    ``evaluate`` must be deterministic for a given ``(config, epochs, seed)`` where the
-    libraries allow it, and must raise (not return garbage) when training fails.
+    ``_evaluate`` must be deterministic for a given ``(config, epochs, seed)`` where the
+    libraries allow it, and must raise (not return garbage) when training fails; ``evaluate``
+    checks what goes in and what comes out around it.
     """
 
     name: str
     metric: str
-    maximize: bool = True
+    direction: Direction = Direction.MAXIMIZE
     min_epochs: int = 1
     max_epochs: int
+
+    @property
+    def maximize(self) -> bool:
+        """True when the objective is maximised (what stores and problems keep)."""
+        return self.direction.maximize
 
     @property
     @abstractmethod
     def space(self) -> ConfigurationSpace:
         """The joint architecture + hyperparameter space, with conditions."""
 
-    @abstractmethod
+    def check_epochs(self, epochs: int) -> None:
+        """Raise ValueError unless ``min_epochs <= epochs <= max_epochs``."""
+        if not self.min_epochs <= epochs <= self.max_epochs:
+            raise ValueError(
+                f"epochs must be in {self.min_epochs}..{self.max_epochs}, got {epochs}"
+            )
+
     def evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
-        """Train ``config`` from scratch for ``epochs`` epochs with ``seed``; return its Result."""
+        """Train ``config`` from scratch for ``epochs`` epochs with ``seed``; return its Result.
+
+        Raises ValueError for epochs outside the fidelity range (before any work), whatever
+        the hook raises when training fails, and ResultError when the hook's Result has not
+        one curve point per epoch or holds a non-finite value (a diverged training).
+        """
+        self.check_epochs(epochs)
+        result = self._evaluate(config, int(epochs), int(seed))
+        if len(result.curve) != epochs:
+            raise ResultError(f"task returned {len(result.curve)} curve points for {epochs} epochs")
+        if not result.is_finite():
+            raise ResultError("non-finite metric (diverged)")
+        return result
+
+    @abstractmethod
+    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+        """The task's own training (the hook of ``evaluate``, which checks around it)."""
 
     def references(self) -> dict[str, dict[str, Any]]:
         """Reference rows for the leaderboard, not searched: ``{name: {"val": metrics,
         "test": metrics, ...}}`` computed on the same data split. None by default."""
         return {}
 
-    def better(self, a: float, b: float) -> bool:
-        """True when objective value ``a`` is strictly better than ``b``."""
-        return a > b if self.maximize else a < b
-
 
 class TrainedTask(Task):
     """Base of the tasks that train real models: its space is ``spaces/<name>.yaml``, the
-    constructor only stores its parameters, and what is loaded or built on first use (data,
-    split, trainer) lives in the attributes named by ``cached``: None until then, and dropped
-    when the task is pickled (a Dask worker rebuilds them)."""
+    constructor stores its parameters (refusing a device that is not there), and what is
+    loaded or built on first use (data, split, trainer) lives in the attributes named by
+    ``cached``: None until then, and dropped when the task is pickled (a Dask worker rebuilds
+    them)."""
 
     cached: ClassVar[tuple[str, ...]] = ()
 
@@ -97,6 +128,9 @@ class TrainedTask(Task):
         split_seed: int = 0,
         max_epochs: int | None = None,
     ) -> None:
+        from mfnas.tasks.device import resolve_device  # torch: only the trained tasks need it
+
+        resolve_device(device)  # an unusable device is refused now, not in every trial
         self.data_dir = data_dir
         self.device = device
         self.split_seed = split_seed

@@ -19,14 +19,14 @@ class SpaceOverride(Task):
     def __init__(self, task: Task, space: ConfigurationSpace) -> None:
         self.task = task
         self._space = space
-        self.name, self.metric, self.maximize = task.name, task.metric, task.maximize
+        self.name, self.metric, self.direction = task.name, task.metric, task.direction
         self.min_epochs, self.max_epochs = task.min_epochs, task.max_epochs
 
     @property
     def space(self) -> ConfigurationSpace:
         return self._space
 
-    def evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
         return self.task.evaluate(config, epochs, seed)
 
     def references(self) -> dict[str, dict[str, Any]]:

@@ -15,6 +15,7 @@ from dataclasses import replace
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
 
+from mfnas.direction import Direction
 from mfnas.spaces import config_seed, load_space
 from mfnas.tasks.base import Result, Task
 
@@ -24,7 +25,7 @@ class ToyTask(Task):
 
     name = "toy"
     metric = "score"
-    maximize = True
+    direction = Direction.MAXIMIZE
     min_epochs = 1
 
     def __init__(self, max_epochs: int | None = None) -> None:
@@ -49,7 +50,7 @@ class ToyTask(Task):
         final = 0.9 / (1.0 + math.exp(-4.0 * (quality - 0.5)))
         return final, max(tau, 0.3)
 
-    def evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
         start = time.perf_counter()
         final, tau = self._final_and_speed(config)
         rng = np.random.default_rng(config_seed(config, seed))
@@ -79,11 +80,11 @@ class FaultyToyTask(ToyTask):
     crash_rate = 0.20
     nan_rate = 0.05
 
-    def evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
         draw = np.random.default_rng((seed, 0xFA17)).random()  # independent of the curve noise
         if draw < self.crash_rate:
             raise RuntimeError("simulated training failure")
-        result = super().evaluate(config, epochs, seed)
+        result = super()._evaluate(config, epochs, seed)
         if draw < self.crash_rate + self.nan_rate:
             return replace(result, curve=(*result.curve[:-1], math.nan))
         return result

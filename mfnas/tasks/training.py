@@ -61,10 +61,9 @@ def train_epochs(
     """Run ``epochs`` rounds of ``train_epoch`` (returns the epoch's mean training loss) then
     ``validate``; return the losses, the validations and each round's seconds.
 
-    Raises ValueError for ``epochs < 1`` and FloatingPointError as soon as a loss is not finite.
+    Raises FloatingPointError as soon as a loss is not finite (``Task.evaluate`` has checked
+    the epoch range).
     """
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
     losses: list[float] = []
     validations: list[T] = []
     seconds: list[float] = []

@@ -6,6 +6,7 @@ from typing import Any
 
 from ConfigSpace import Configuration
 
+from mfnas.direction import Direction
 from mfnas.spaces import plain_config
 from mfnas.tasks.base import Result, TrainedTask
 from mfnas.tasks.device import resolve_device
@@ -25,7 +26,7 @@ class ImageTask(TrainedTask):
 
     name = "image"
     metric = OBJECTIVE
-    maximize = True
+    direction = Direction.MAXIMIZE
     min_epochs = 1
     max_epochs = 27
 
@@ -46,7 +47,7 @@ class ImageTask(TrainedTask):
 
         return reference_rows(self.split)
 
-    def evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
         if self._trainer is None:
             self._trainer = ImageTrainer(self.split, resolve_device(self.device))
         return self._trainer.run(ImageConfig(**plain_config(config)), int(epochs), int(seed))

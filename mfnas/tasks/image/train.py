@@ -52,7 +52,7 @@ class ImageTrainer:
         ``seconds`` the whole call. Deterministic for a given (config, epochs, seed) on CPU
         with the same number of threads.
         Raises FloatingPointError when an epoch's training loss is not finite, ValueError for
-        ``epochs < 1``, a batch size larger than the train part, or an unknown optimizer,
+        a batch size larger than the train part, or an unknown optimizer,
         activation or pooling.
         """
         check_optimizer(config.optimizer)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from ConfigSpace import Configuration
 
+from mfnas.direction import Direction
 from mfnas.tasks.base import Result, TrainedTask
 from mfnas.tasks.device import resolve_device
 from mfnas.tasks.rating.config import RatingConfig
@@ -27,7 +28,7 @@ class RatingTask(TrainedTask):
 
     name = "recsys-rating"
     metric = OBJECTIVE
-    maximize = False
+    direction = Direction.MINIMIZE
     min_epochs = 1
     max_epochs = 27
 
@@ -58,7 +59,7 @@ class RatingTask(TrainedTask):
 
         return reference_rows(self.split)
 
-    def evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
         if self._run is None:
             split, device = self.split, resolve_device(self.device)
             trainer = RatingTrainer(split.n_users, split.n_items, split.train, device)

@@ -68,7 +68,7 @@ class RatingTrainer:
         shorter one. Deterministic for a given (config, epochs, seed) on CPU with the same
         number of threads; the global torch RNG is left as it was.
         Raises FloatingPointError when an epoch's training loss is not finite, ValueError for
-        ``epochs < 1`` or an unknown model or optimizer.
+        an unknown model or optimizer.
         """
         check_optimizer(config.optimizer)
         with seeded(self.device, seed) as generator:

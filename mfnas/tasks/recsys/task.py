@@ -7,6 +7,7 @@ from typing import Any
 
 from ConfigSpace import Configuration
 
+from mfnas.direction import Direction
 from mfnas.tasks.base import Result, TrainedTask
 from mfnas.tasks.device import resolve_device
 from mfnas.tasks.recsys.config import RecsysConfig
@@ -30,7 +31,7 @@ class RecsysTask(TrainedTask):
 
     name = "recsys"
     metric = OBJECTIVE
-    maximize = True
+    direction = Direction.MAXIMIZE
     min_epochs = 1
     max_epochs = 27
 
@@ -51,7 +52,7 @@ class RecsysTask(TrainedTask):
 
         return reference_rows(self.split)
 
-    def evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
         if self._trainer is None:
             self._trainer = Trainer(self.split, resolve_device(self.device))
         return self._trainer.run(RecsysConfig.from_mapping(dict(config)), int(epochs), int(seed))
