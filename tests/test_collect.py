@@ -34,6 +34,7 @@ def test_collect_records_resumes_and_extends(tmp_path: Path, capsys) -> None:
     assert len(first) == 12 and epochs == 27 and all(len(r.curve) == 27 for r in first if r.ok)
     card = (out / "CARD.md").read_text()
     assert "configurations: 12\n" in card and "epochs: 27\n" in card
+    assert "- Data and split: the analytic `toy` task (no data).\n" in card
     assert _collect(out) == 0  # nothing left to do: the same table
     assert read_table(out / TABLE)[0] == first
     assert main(["--task", "toy", "--configs", "20", "--out", str(out), "--quiet"]) == 0

@@ -238,3 +238,9 @@ def test_cli_smoke_run(tmp_path) -> None:
     out = tmp_path / "run"
     assert bench_main([*args, "--max-epochs", "2", "--out", str(out), "--quiet"]) == 0
     assert "svm-rbf" in (out / "leaderboard.md").read_text()
+
+
+def test_the_data_card_describes_the_digits_not_movielens(task: ImageTask) -> None:
+    card = task.data_card()
+    assert "digits" in card and "MovieLens" not in card
+    assert "1,079 train / 359 validation / 359 test images" in card

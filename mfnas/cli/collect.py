@@ -266,17 +266,6 @@ def _executor(task: Task, workers: int):
         yield DaskExecutor(client, task, slots)
 
 
-def _data_line(task: Task) -> str:
-    split = getattr(task, "split", None)
-    if split is None:
-        return f"the analytic `{task.name}` task (no data)."
-    return (
-        f"MovieLens-100K, every rating an implicit positive; per-user random 80/10/10 split, "
-        f"split seed {task.split_seed}: {len(split.train):,} train / {len(split.val):,} "
-        f"validation / {len(split.test):,} test interactions."
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     """Collect; returns the exit status (2 for bad input, 130 when interrupted)."""
     parser = build_parser()
@@ -290,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         task = make_task(args.task, device=args.device, data_dir=args.data_dir)
         meta, done = open_collection(out, task, args.seed, command)
-        data = _data_line(task)
+        data = task.data_card()
     except (CollectError, TableError, ValueError, OSError, DataError) as exc:
         parser.error(str(exc))
     meta["versions"], meta["machine"] = (

@@ -106,6 +106,10 @@ class Task(ABC):
     def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
         """The task's own training (the hook of ``evaluate``, which checks around it)."""
 
+    def data_card(self) -> str:
+        """One sentence for data cards: the data and the split this task trains and scores on."""
+        return f"the analytic `{self.name}` task (no data)."
+
     def references(self) -> dict[str, dict[str, Any]]:
         """Reference rows for the leaderboard, not searched: ``{name: {"val": metrics,
         "test": metrics, ...}}`` computed on the same data split. None by default."""

@@ -41,6 +41,14 @@ class ImageTask(TrainedTask):
             self._split = load_digits_split(self.split_seed)
         return self._split
 
+    def data_card(self) -> str:
+        split = self.split
+        return (
+            f"scikit-learn's 8x8 handwritten digits (1,797 images, 10 classes); stratified "
+            f"60/20/20 split, split seed {self.split_seed}: {len(split.train):,} train / "
+            f"{len(split.val):,} validation / {len(split.test):,} test images."
+        )
+
     def references(self) -> dict[str, dict[str, Any]]:
         """Tuned logistic regression and RBF SVM on this task's split (see ``reference.py``)."""
         from mfnas.tasks.image.reference import reference_rows

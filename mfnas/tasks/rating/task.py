@@ -53,6 +53,14 @@ class RatingTask(TrainedTask):
             self._split = split_ratings(self.ratings, seed=self.split_seed)
         return self._split
 
+    def data_card(self) -> str:
+        split = self.split
+        return (
+            f"MovieLens-100K explicit ratings (1-5 stars); random 80/10/10 split of the ratings, "
+            f"split seed {self.split_seed}: {len(split.train):,} train / {len(split.val):,} "
+            f"validation / {len(split.test):,} test ratings."
+        )
+
     def references(self) -> dict[str, dict[str, Any]]:
         """The global mean and the tuned bias baseline on this task's split."""
         from mfnas.tasks.rating.reference import reference_rows

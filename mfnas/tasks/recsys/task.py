@@ -46,6 +46,14 @@ class RecsysTask(TrainedTask):
             self._split = load_split(self.data_dir, self.split_seed)
         return self._split
 
+    def data_card(self) -> str:
+        split = self.split
+        return (
+            f"MovieLens-100K, every rating an implicit positive; per-user random 80/10/10 split, "
+            f"split seed {self.split_seed}: {len(split.train):,} train / {len(split.val):,} "
+            f"validation / {len(split.test):,} test interactions."
+        )
+
     def references(self) -> dict[str, dict[str, Any]]:
         """Most-popular and tuned EASE on this task's split (see ``reference.py``)."""
         from mfnas.tasks.recsys.reference import reference_rows
