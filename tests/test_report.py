@@ -7,9 +7,11 @@ import re
 
 import pytest
 
-from mfnas.analysis.plots import critical_difference, strategy_colour
+from mfnas.analysis.plots import strategy_colour
+from mfnas.analysis.report import publish
 from mfnas.cli.bench import main as bench
 from mfnas.cli.report import main as report
+from mfnas.store import Store
 
 OUTPUTS = ("leaderboard.md", "leaderboard.csv", "anytime.png", "test_scores.png", "ranks.png",
            "importance.csv", "importance.png", "report.html")  # fmt: skip
@@ -46,6 +48,43 @@ def test_report_html_is_self_contained(run_dir) -> None:
     assert not re.search(r"https?://|<script|<link|@import", page)
 
 
+def test_report_tables_scroll_sideways_inside_the_page(run_dir) -> None:
+    page = (run_dir / "report.html").read_text()
+    assert re.search(r"\.scroll\{[^}]*overflow-x:auto", page)
+    tables = page.count("<table")
+    assert tables >= 2 and page.count('<div class="scroll"><table') == tables
+
+
+def test_leaderboard_and_report_state_the_friedman_test(run_dir) -> None:
+    # 3 strategies over 5 seeds: the test and Nemenyi's critical difference are defined
+    for name in ("leaderboard.md", "report.html"):
+        text = (run_dir / name).read_text()
+        found = re.search(r"all 3 strategies rank alike, over 5 seeds as blocks: chi-square "
+                          r"[0-9.]+, p = [0-9.e-]+\. Nemenyi critical difference at alpha "
+                          r"0\.05: 1\.4823", text)  # fmt: skip
+        assert found, name  # CD = 2.343 * sqrt(3 * 4 / (6 * 5)) = 1.482
+
+
+def test_publish_reads_the_store_once(run_dir, tmp_path, monkeypatch) -> None:
+    calls: list[str] = []
+
+    def counted(name: str):
+        method = getattr(Store, name)
+
+        def read(self: Store, *args, **kwargs):
+            calls.append(name)
+            return method(self, *args, **kwargs)
+
+        return read
+
+    for name in ("meta", "records", "diagnostics"):
+        monkeypatch.setattr(Store, name, counted(name))
+    with Store(run_dir / "trials.sqlite") as store:
+        publish(store, tmp_path)
+    assert sorted(calls) == ["diagnostics", "meta", "records"]
+    assert (tmp_path / "leaderboard.csv").read_text() == (run_dir / "leaderboard.csv").read_text()
+
+
 def test_report_rebuilds_the_same_tables_from_the_store(run_dir, capsys) -> None:
     before = {n: (run_dir / n).read_text() for n in ("leaderboard.csv", "importance.csv")}
     for name in OUTPUTS:
@@ -66,8 +105,3 @@ def test_colours_are_fixed_per_strategy_and_distinct() -> None:
     colours = [strategy_colour(n) for n in names]
     assert len(set(colours)) == len(names)
     assert strategy_colour("smac-hb") == colours[6]
-
-
-def test_critical_difference_matches_demsar() -> None:
-    # Demšar (2006): k = 4 classifiers, N = 14 data sets -> CD = 2.569 * sqrt(20 / 84) = 1.25
-    assert critical_difference(4, 14) == pytest.approx(1.2536, abs=1e-3)

@@ -11,6 +11,7 @@ import pytest
 from mfnas.analysis.leaderboard import predictor_quality, regret
 from mfnas.analysis.suite import suite_rows
 from mfnas.cli.bench import main
+from mfnas.direction import Direction
 from mfnas.store import Store, TrialRecord
 
 
@@ -39,12 +40,24 @@ def test_ranks_across_tasks_follow_each_tasks_direction(tmp_path) -> None:
     # only, and b wins seed 1; so a ranks 1, 1, 1, 2 over the four blocks: mean 1.25
     _task(tmp_path / "up", "score", True, {"a": [0.9, 0.8], "b": [0.5, 0.4]})
     _task(tmp_path / "down", "rmse", False, {"a": [0.90, 1.10], "b": [0.95, 1.00]})
-    rows, columns = suite_rows(tmp_path, ["up", "down"])
-    by_name = {r["strategy"]: r for r in rows}
-    assert columns == ["up:score", "up:speedup_vs_random", "down:rmse", "down:speedup_vs_random"]
+    suite = suite_rows(tmp_path, ["up", "down"])
+    by_name = {r["strategy"]: r for r in suite.rows}
+    assert suite.columns == [
+        "up:score", "up:speedup_vs_random", "down:rmse", "down:speedup_vs_random"
+    ]  # fmt: skip
     assert by_name["a"]["mean_rank"] == 1.25 and by_name["b"]["mean_rank"] == 1.75
     assert by_name["a"]["blocks"] == 4 and by_name["b"]["down:rmse"] == pytest.approx(0.975)
-    assert [r["strategy"] for r in rows] == ["a", "b"]
+    assert [r["strategy"] for r in suite.rows] == ["a", "b"]
+    assert suite.friedman is None  # two strategies
+
+
+def test_suite_friedman_test_over_run_and_seed_blocks(tmp_path) -> None:
+    # c is missing from "down": it ranks last in both of its blocks
+    _task(tmp_path / "up", "score", True, {"a": [0.9, 0.8], "b": [0.5, 0.4], "c": [0.7, 0.6]})
+    _task(tmp_path / "down", "rmse", False, {"a": [0.90, 1.10], "b": [0.95, 1.00]})
+    suite = suite_rows(tmp_path, ["up", "down"])
+    assert {r["strategy"]: r["mean_rank"] for r in suite.rows} == {"a": 1.25, "b": 2.25, "c": 2.5}
+    assert (suite.friedman.n_blocks, suite.friedman.n_strategies) == (4, 3)
 
 
 def test_cli_suite_runs_every_task_and_resumes(tmp_path) -> None:
@@ -77,7 +90,7 @@ def test_cli_suite_with_an_unknown_task_is_one_line(tmp_path, capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["--task", "toy,nope", "--out", str(tmp_path / "s"), "--quiet"])
     assert exit_info.value.code == 2
-    assert "unknown task nope" in capsys.readouterr().err
+    assert "unknown task 'nope'" in capsys.readouterr().err
 
 
 def test_regret_is_normalised_and_only_where_the_best_is_known() -> None:
@@ -103,4 +116,4 @@ def test_predictor_quality_from_diagnostics() -> None:
     spearman, hit = predictor_quality(infos)
     assert spearman == pytest.approx(0.75) and hit == pytest.approx(0.75)
     assert all(math.isnan(v) for v in predictor_quality([{}]))
-    assert predictor_quality(infos[:1], maximize=False)[1] == 0.5  # true best: c and b
+    assert predictor_quality(infos[:1], Direction.MINIMIZE)[1] == 0.5  # true best: c and b

@@ -9,24 +9,25 @@ from __future__ import annotations
 
 import numpy as np
 import xgboost as xgb
-from ConfigSpace import Configuration, ConfigurationSpace
+from ConfigSpace import Configuration
 
-from mfnas.store import TrialRecord
+from mfnas.analysis.view import RunView
+from mfnas.store import Status
 
 MIN_EVALUATIONS = 8
 
 
-def hyperparameter_importance(
-    space: ConfigurationSpace, records: list[TrialRecord], max_epochs: int, seed: int = 0
-) -> list[tuple[str, float]]:
-    """(hyperparameter, mean |contribution|) pairs, largest first.
+def hyperparameter_importance(view: RunView, seed: int = 0) -> list[tuple[str, float]]:
+    """(hyperparameter, mean |contribution|) pairs of the run's search space, largest first.
 
-    Uses the ``ok`` evaluations at full fidelity; returns ``[]`` when there are fewer than
-    ``MIN_EVALUATIONS`` of them (too few to say anything).
+    Uses the ``ok`` evaluations at full fidelity (``meta["max_epochs"]``); returns ``[]`` when
+    there are fewer than ``MIN_EVALUATIONS`` of them (too few to say anything).
     """
-    full = [r for r in records if r.status == "ok" and r.epochs >= max_epochs]
+    max_epochs = view.meta["max_epochs"]
+    full = [r for r in view.records if r.status is Status.OK and r.epochs >= max_epochs]
     if len(full) < MIN_EVALUATIONS:
         return []
+    space = view.space
     features = np.array([Configuration(space, r.config).get_array() for r in full])
     target = np.array([r.curve[-1] for r in full])
     model = xgb.XGBRegressor(

@@ -1,4 +1,4 @@
-"""Leaderboard tables built from the store only: ``leaderboard.csv`` and ``leaderboard.md``.
+"""Leaderboard tables built from a run's view only: ``leaderboard.csv`` and ``leaderboard.md``.
 
 Per (strategy, seed) the incumbent is the best full-fidelity evaluation on validation; its test
 metrics are the only test numbers read. Rows are aggregated over seeds and sorted best first.
@@ -10,15 +10,33 @@ import csv
 import json
 import math
 import statistics
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mfnas.analysis.stats import best_so_far, bootstrap_ci, mean_ranks, speedup
+from mfnas.analysis.render import fmt, render
+from mfnas.analysis.stats import bootstrap_ci, speedup
+from mfnas.analysis.view import RunView, seed_blocks, seed_outcomes
 from mfnas.direction import Direction
-from mfnas.store import Store, TrialRecord, incumbent
+
+__all__ = [  # seed_blocks and seed_outcomes are re-exported for benchmarks/paired.py
+    "COLUMNS",
+    "best_configuration",
+    "incumbent_metrics",
+    "leaderboard_rows",
+    "mode_note",
+    "page_context",
+    "predictor_quality",
+    "reference_csv_rows",
+    "reference_table",
+    "regret",
+    "seed_blocks",
+    "seed_outcomes",
+    "shown_columns",
+    "write_leaderboard",
+]
 
 COLUMNS = (
     "strategy",
@@ -36,107 +54,20 @@ COLUMNS = (
     "prior_data",
     "pred_spearman",
     "pred_topk_hit",
-    "budget_epochs_mean",
+    "epochs_spent_mean",
     "trials_mean",
     "crashed_mean",
     "wall_seconds_mean",
 )
 REFERENCE = "random"
-GRID_POINTS = 200
 
 
-@dataclass(frozen=True)
-class SeedOutcome:
-    """One (strategy, seed) study as read back from the store.
-
-    ``events`` holds (epochs spent when it finished, validation objective) of every ``ok``
-    full-fidelity evaluation, in finishing order: the study's anytime trajectory.
-    """
-
-    strategy: str
-    seed: int
-    best: TrialRecord | None
-    budget_epochs: int
-    trials: int
-    crashed: int
-    wall_seconds: float
-    events: tuple[tuple[int, float], ...]
-
-
-def _mean(values: list[float]) -> float:
+def _mean(values: Sequence[float]) -> float:
     return statistics.fmean(values) if values else math.nan
 
 
-def _std(values: list[float]) -> float:
+def _std(values: Sequence[float]) -> float:
     return statistics.stdev(values) if len(values) > 1 else 0.0 if values else math.nan
-
-
-def _events(records: list[TrialRecord], max_epochs: int) -> tuple[tuple[int, float], ...]:
-    spent, events = 0, []
-    for record in records:
-        spent += record.epochs
-        if record.status == "ok" and record.epochs >= max_epochs:
-            events.append((spent, record.curve[-1]))
-    return tuple(events)
-
-
-def seed_outcomes(store: Store) -> list[SeedOutcome]:
-    """Every (strategy, seed) study in the store with its incumbent, in first-seen order."""
-    meta = store.meta()
-    groups: dict[tuple[str, int], list[TrialRecord]] = {}
-    for record in store.records():
-        groups.setdefault((record.strategy, record.seed), []).append(record)
-    return [
-        SeedOutcome(
-            strategy=strategy,
-            seed=seed,
-            best=incumbent(records, meta["max_epochs"], Direction.of(meta["maximize"])),
-            budget_epochs=sum(r.epochs for r in records),
-            trials=len(records),
-            crashed=sum(r.status == "crashed" for r in records),
-            wall_seconds=max(r.end for r in records),
-            events=_events(records, meta["max_epochs"]),
-        )
-        for (strategy, seed), records in groups.items()
-    ]
-
-
-def _by_strategy(outcomes: list[SeedOutcome]) -> dict[str, list[SeedOutcome]]:
-    grouped: dict[str, list[SeedOutcome]] = {}
-    for outcome in outcomes:
-        grouped.setdefault(outcome.strategy, []).append(outcome)
-    return grouped
-
-
-def _test_score(outcome: SeedOutcome, metric: str) -> float:
-    best = outcome.best
-    return best.test[metric] if best is not None and best.test else math.nan
-
-
-def seed_blocks(outcomes: list[SeedOutcome], metric: str) -> list[dict[str, float]]:
-    """Per seed (ascending), every strategy's incumbent test score; NaN where it has none."""
-    names = list(_by_strategy(outcomes))
-    blocks: dict[int, dict[str, float]] = {}
-    for o in outcomes:
-        blocks.setdefault(o.seed, dict.fromkeys(names, math.nan))[o.strategy] = _test_score(
-            o, metric
-        )
-    return [blocks[seed] for seed in sorted(blocks)]
-
-
-def anytime_curves(store: Store) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Best-so-far full-fidelity validation score against epochs spent, per strategy.
-
-    Returns the grid of epochs (0..budget) and, per strategy, a (seeds x grid) array; a point
-    before a seed's first full-fidelity evaluation is NaN.
-    """
-    meta = store.meta()
-    grid = np.unique(np.linspace(0, meta["budget_epochs"], GRID_POINTS + 1).round())
-    curves = {
-        strategy: np.array([best_so_far(o.events, grid, meta["maximize"]) for o in outcomes])
-        for strategy, outcomes in _by_strategy(seed_outcomes(store)).items()
-    }
-    return grid, curves
 
 
 def _mean_curve(curves: np.ndarray) -> np.ndarray:
@@ -144,7 +75,7 @@ def _mean_curve(curves: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(curves).any(axis=0), np.nan, curves.mean(axis=0))
 
 
-def regret(test: float, replay: dict[str, Any] | None) -> float:
+def regret(test: float, replay: Mapping[str, Any] | None) -> float:
     """Normalised regret of a test score in a tabular replay: 0 for the best recorded final
     test score, 1 for the worst; NaN where the best achievable score is unknown (live runs,
     surrogate replays)."""
@@ -155,7 +86,7 @@ def regret(test: float, replay: dict[str, Any] | None) -> float:
 
 
 def predictor_quality(
-    diagnostics: list[dict[str, Any]], maximize: bool = True
+    diagnostics: Sequence[Mapping[str, Any]], direction: Direction = Direction.MAXIMIZE
 ) -> tuple[float, float]:
     """Mean over seeds of a predictor's Spearman (predicted vs measured full-fidelity score of
     the configurations it sent to full training) and of its top-k hit rate: the share of the k
@@ -170,60 +101,56 @@ def predictor_quality(
         picks = {json.dumps(p["config"], sort_keys=True) for p in predictor.get("picks") or []}
         k = len(picks)
         if candidates and k:
-            best = sorted(candidates, key=lambda c: c["truth"], reverse=maximize)[:k]
+            best = direction.ranked(candidates, key=lambda c: c["truth"])[:k]
             found = sum(json.dumps(c["config"], sort_keys=True) in picks for c in best)
             hits.append(found / min(k, len(best)))
     return _mean(spearmans), _mean(hits)
 
 
-def leaderboard_rows(store: Store) -> list[dict[str, Any]]:
-    """One row per strategy (columns ``COLUMNS``), best test mean first."""
-    meta = store.meta()
-    metric, maximize = meta["metric"], meta["maximize"]
-    outcomes = seed_outcomes(store)
-    grouped = _by_strategy(outcomes)
-    ranks = mean_ranks(seed_blocks(outcomes, metric), maximize)
-    grid, curves = anytime_curves(store)
-    reference = _mean_curve(curves[REFERENCE]) if REFERENCE in curves else None
-    diagnostics = store.diagnostics()
+def leaderboard_rows(view: RunView) -> list[dict[str, Any]]:
+    """One row per strategy (columns ``COLUMNS``), best test mean first, no test mean last."""
+    meta, metric, direction = view.meta, view.metric, view.direction
+    reference = _mean_curve(view.curves[REFERENCE]) if REFERENCE in view.curves else None
     rows = []
-    for strategy, group in grouped.items():
+    for strategy, group in view.by_strategy.items():
         found = [o.best for o in group if o.best is not None]
-        tests = [t for t in (_test_score(o, metric) for o in group) if not math.isnan(t)]
-        vals = [b.curve[-1] for b in found]
+        tests = [t for t in (o.test_score(metric) for o in group) if not math.isnan(t)]
         low, high = bootstrap_ci(tests)
-        infos = [diagnostics.get((strategy, o.seed), {}) for o in group]
-        spearman, topk = predictor_quality(infos, maximize)
+        infos = [view.diagnostics.get((strategy, o.seed), {}) for o in group]
+        spearman, topk = predictor_quality(infos, direction)
         rows.append(
             {
                 "strategy": strategy,
                 "n_seeds": len(group),
                 "metric": metric,
-                "val_mean": _mean(vals),
-                "val_std": _std(vals),
+                "val_mean": _mean([b.curve[-1] for b in found]),
+                "val_std": _std([b.curve[-1] for b in found]),
                 "test_mean": _mean(tests),
                 "test_std": _std(tests),
                 "test_ci_low": low,
                 "test_ci_high": high,
-                "mean_rank": ranks[strategy],
+                "mean_rank": view.mean_ranks[strategy],
                 "speedup_vs_random": math.nan
                 if reference is None
-                else speedup(reference, _mean_curve(curves[strategy]), grid, maximize),
+                else speedup(reference, _mean_curve(view.curves[strategy]), view.grid, direction),
                 "regret_mean": _mean([regret(t, meta.get("replay")) for t in tests]),
                 "prior_data": "yes" if any(i.get("prior_curves") for i in infos) else "",
                 "pred_spearman": spearman,
                 "pred_topk_hit": topk,
-                "budget_epochs_mean": _mean([o.budget_epochs for o in group]),
+                "epochs_spent_mean": _mean([o.epochs_spent for o in group]),
                 "trials_mean": _mean([o.trials for o in group]),
                 "crashed_mean": _mean([o.crashed for o in group]),
                 "wall_seconds_mean": _mean([o.wall_seconds for o in group]),
             }
         )
-    sign = -1.0 if maximize else 1.0
-    return sorted(rows, key=lambda r: (math.isnan(r["test_mean"]), sign * r["test_mean"]))
+    scored = [r for r in rows if not math.isnan(r["test_mean"])]
+    return [
+        *direction.ranked(scored, key=lambda r: r["test_mean"]),
+        *(r for r in rows if math.isnan(r["test_mean"])),
+    ]
 
 
-def reference_csv_rows(meta: dict[str, Any]) -> list[dict[str, Any]]:
+def reference_csv_rows(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Reference rows for ``leaderboard.csv``, named ``reference:<name>``, with n_seeds 0."""
     metric = meta["metric"]
     return [
@@ -233,10 +160,19 @@ def reference_csv_rows(meta: dict[str, Any]) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def incumbent_metrics(store: Store) -> dict[str, dict[str, float]]:
+def reference_table(meta: Mapping[str, Any]) -> list[list[Any]]:
+    """The reference rows for a page's table: name, validation and test metric, note."""
+    metric = meta["metric"]
+    return [
+        [name, ref["val"][metric], ref["test"][metric], ref.get("note", "")]
+        for name, ref in (meta.get("references") or {}).items()
+    ]
+
+
+def incumbent_metrics(view: RunView) -> dict[str, dict[str, float]]:
     """Per strategy, the mean over seeds of every test metric of the incumbents."""
     by_strategy: dict[str, list[dict[str, float]]] = {}
-    for outcome in seed_outcomes(store):
+    for outcome in view.outcomes:
         if outcome.best is not None and outcome.best.test:
             by_strategy.setdefault(outcome.strategy, []).append(outcome.best.test)
     return {
@@ -245,29 +181,15 @@ def incumbent_metrics(store: Store) -> dict[str, dict[str, float]]:
     }
 
 
-def best_outcome(store: Store) -> SeedOutcome | None:
-    """The (strategy, seed) study whose incumbent has the best validation score overall."""
-    found = [o for o in seed_outcomes(store) if o.best is not None]
-    if not found:
-        return None
-    sign = 1.0 if store.meta()["maximize"] else -1.0
-    return max(found, key=lambda o: sign * o.best.curve[-1])
+def best_configuration(view: RunView) -> str | None:
+    """The best incumbent's configuration as indented, key-sorted JSON; None without one."""
+    top = view.best_outcome
+    return None if top is None else json.dumps(top.best.config, indent=2, sort_keys=True)
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        if math.isinf(value):
-            return "inf"
-        return f"{value:.4f}" if abs(value) < 10 else f"{value:.1f}"
-    return str(value)
-
-
-def md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    """A Markdown table (floats to 4 decimals, NaN empty) as lines."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
+def shown_columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The ``COLUMNS`` a page shows: those not empty for every row (the csv keeps all)."""
+    return [c for c in COLUMNS if any(fmt(row[c]) for row in rows)]
 
 
 def mode_note(meta: dict[str, Any]) -> str:
@@ -286,67 +208,43 @@ def mode_note(meta: dict[str, Any]) -> str:
     )
 
 
-def write_leaderboard(store: Store, out_dir: str | Path) -> list[dict[str, Any]]:
+def page_context(view: RunView, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """What ``leaderboard.md`` and ``report.html`` both show of a run, for their templates."""
+    meta = view.meta
+    shown = shown_columns(rows)
+    metrics = incumbent_metrics(view)
+    names = list(next(iter(metrics.values()))) if metrics else []
+    top = view.best_outcome
+    return {
+        "meta": meta,
+        "mode": meta.get("mode", "live"),
+        "command": meta.get("command", ""),
+        "mode_note": mode_note(meta),
+        "direction": view.direction,
+        "columns": shown,
+        "rows": [[row[c] for c in shown] for row in rows],
+        "metric_names": names,
+        "incumbent_metrics": [
+            [r["strategy"], *(metrics[r["strategy"]][n] for n in names)]
+            for r in rows
+            if r["strategy"] in metrics
+        ],
+        "references": reference_table(meta),
+        "friedman": view.friedman,
+        "blocks_are": "seeds",
+        "top": top,
+        "best_config": best_configuration(view),
+    }
+
+
+def write_leaderboard(view: RunView, out_dir: str | Path) -> list[dict[str, Any]]:
     """Write ``leaderboard.csv`` and ``leaderboard.md`` into ``out_dir``; return the rows."""
     out = Path(out_dir)
-    meta = store.meta()
-    rows = leaderboard_rows(store)
+    rows = leaderboard_rows(view)
     with open(out / "leaderboard.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS, restval="")
         writer.writeheader()
         writer.writerows(rows)
-        writer.writerows(reference_csv_rows(meta))
-    shown = [c for c in COLUMNS if any(_fmt(row[c]) for row in rows)]
-    lines = [
-        f"# Leaderboard: {meta['task']} ({meta.get('mode', 'live')})",
-        "",
-        f"Reproduce: `{meta.get('command', '')}`",
-        "",
-        mode_note(meta),
-        "",
-        f"Objective: validation {meta['metric']} "
-        f"({'higher' if meta['maximize'] else 'lower'} is better); the incumbent of each seed is "
-        f"its best evaluation at full fidelity ({meta['max_epochs']} epochs) on validation, and "
-        f"only its test score is read. Budget: {meta['budget_epochs']} epochs per strategy and "
-        "seed, every evaluation counted. Best test mean first; `test_ci_*` is a 95% bootstrap "
-        "CI of the mean, `mean_rank` the mean rank by test score over seeds (1 = best), "
-        "`speedup_vs_random` the budget random search needs to reach its own final mean "
-        "best validation score divided by the budget this strategy needs (empty: never "
-        "reached), `regret_mean` the normalised test regret (0: the best recorded "
-        "configuration, 1: the worst; tabular replays only), `prior_data` marks strategies "
-        "given recorded curves before the run, `pred_spearman` and `pred_topk_hit` the quality "
-        "of a strategy's own predictor (Spearman of predicted vs measured full-fidelity score "
-        "of what it trained fully; share of the truly best k candidates among its k picks, "
-        "replays only). Columns empty for every strategy are left out here (not in the csv).",
-        "",
-        *md_table(shown, [[row[c] for c in shown] for row in rows]),
-    ]
-    metrics = incumbent_metrics(store)
-    if metrics:
-        names = list(next(iter(metrics.values())))
-        order = [r["strategy"] for r in rows if r["strategy"] in metrics]
-        lines += ["", "## Incumbents' test metrics (mean over seeds)", ""]
-        lines += md_table(
-            ["strategy", *names], [[s, *(metrics[s][n] for n in names)] for s in order]
-        )
-    references = meta.get("references") or {}
-    if references:
-        metric = meta["metric"]
-        lines += ["", "## Reference rows (not searched; same split, fitted on train)", ""]
-        lines += md_table(
-            ["reference", f"val {metric}", f"test {metric}", "notes"],
-            [[name, ref["val"][metric], ref["test"][metric], ref.get("note", "")]
-             for name, ref in references.items()],
-        )  # fmt: skip
-    top = best_outcome(store)
-    if top is not None:
-        lines += [
-            "",
-            f"## Best configuration found (by validation: {top.strategy}, seed {top.seed})",
-            "",
-            "```json",
-            json.dumps(top.best.config, indent=2, sort_keys=True),
-            "```",
-        ]
-    (out / "leaderboard.md").write_text("\n".join(lines) + "\n")
+        writer.writerows(reference_csv_rows(view.meta))
+    (out / "leaderboard.md").write_text(render("leaderboard.md", **page_context(view, rows)))
     return rows
