@@ -182,7 +182,7 @@ def test_toy_faulty_on_two_workers_records_its_crashes(tmp_path) -> None:
     crashed = [r for r in records if r.status == "crashed"]
     assert len(records) == 20 and sum(r.epochs for r in records) == 20 * 27
     assert 1 <= len(crashed) <= 12 and all(r.error for r in crashed)
-    assert json.loads((out / "run.json").read_text())["arguments"]["workers"] == 2
+    assert json.loads((out / "run.json").read_text())["options"]["workers"] == 2
 
 
 @pytest.mark.slow
@@ -231,7 +231,7 @@ def test_threads_set_torch_for_this_process_and_are_recorded(tmp_path, monkeypat
     out = tmp_path / "run"
     assert main([*RUN, "--threads", "3", "--out", str(out), "--quiet"]) == 0
     assert asked == [3]
-    assert json.loads((out / "run.json").read_text())["arguments"]["threads"] == 3
+    assert json.loads((out / "run.json").read_text())["options"]["threads"] == 3
 
 
 @pytest.mark.parametrize(

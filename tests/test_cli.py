@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from mfnas.analysis.leaderboard import COLUMNS
 from mfnas.cli.bench import DEFAULT_STRATEGIES, main
@@ -31,7 +32,8 @@ def test_toy_run_writes_every_output(tmp_path, capsys) -> None:
     tests = [float(r["test_mean"]) for r in rows]
     assert tests == sorted(tests, reverse=True)  # best first
     info = json.loads((out / "run.json").read_text())
-    assert info["seeds"] == [0, 1] and info["budget_epochs"] == 81 and info["mode"] == "live"
+    assert info["spec"]["seeds"] == 2 and info["spec"]["mode"] == "live"
+    assert info["budget_epochs"] == 81
     assert {"mfnas", "torch", "smac", "ConfigSpace", "xgboost"} <= set(info["versions"])
     assert info["started"] <= info["finished"]
     markdown = (out / "leaderboard.md").read_text()
@@ -104,3 +106,14 @@ def test_module_entry_point_runs_and_help_teaches(tmp_path) -> None:
                 db.execute("SELECT strategy, config, epochs, curve FROM trials").fetchall()
             )
     assert trials[0] == trials[1] and len(trials[0]) > 2
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+@pytest.mark.parametrize("task", ["toy", "recsys"])
+def test_a_cuda_device_that_is_not_there_is_refused_before_any_work(task, tmp_path, capsys):
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--task", task, "--device", "cuda", "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1 and "no CUDA device" in err
+    assert not out.exists()

@@ -14,7 +14,7 @@ from mfnas.cli.bench import main
 from mfnas.execution.clock import SimulatedExecutor
 from mfnas.execution.executors import evaluate_trial
 from mfnas.execution.runner import run_study
-from mfnas.replay import load_prior, make_replay_task, replay_folder
+from mfnas.replay import load_prior, recorded_benchmark
 from mfnas.replay.table import META, TABLE, Recording, TableError, read_table, write_table
 from mfnas.replay.tabular import RecordedCrash, TabularTask
 from mfnas.spaces import load_space, space_hash
@@ -176,12 +176,12 @@ def test_tabular_study_is_deterministic_and_on_the_simulated_clock(table, tmp_pa
 
 
 def test_replay_folder_and_prior(bench_dir: Path) -> None:
-    assert replay_folder("tabular", "toy", bench_dir) == bench_dir
+    assert recorded_benchmark("toy", bench_dir) == bench_dir
     with pytest.raises(TableError, match=r"mfnas\.collect"):
-        replay_folder("tabular", "no-such-task")
+        recorded_benchmark("no-such-task")
     assert [p.config for p in load_prior(bench_dir)] == CONFIGS[:3]  # crashed one left out
     assert [p.config for p in load_prior(bench_dir, slice(1, None, 2))] == [CONFIGS[1]]
-    odd_half = make_replay_task("tabular", bench_dir, ids=slice(0, None, 2))
+    odd_half = TabularTask.from_folder(bench_dir, ids=slice(0, None, 2))
     assert [r.id for r in odd_half.recordings] == [0, 2]
 
 
@@ -199,7 +199,7 @@ def test_cli_tabular_run_is_reproducible_and_says_its_mode(tmp_path, bench_dir) 
         assert main(argv) == 0
     assert _leaderboard(outs[0]) == _leaderboard(outs[1])
     info = json.loads((outs[0] / "run.json").read_text())
-    assert info["mode"] == "tabular" and info["replay"]["source"] == str(bench_dir)
+    assert info["spec"]["mode"] == "tabular" and info["replay"]["source"] == str(bench_dir)
     assert "# Leaderboard: toy (tabular)" in (outs[0] / "leaderboard.md").read_text()
 
 

@@ -9,21 +9,20 @@ and seconds and final validation and test metrics recorded. ``curves.csv.gz`` is
 after every finished configuration, so an interrupted collection loses at most the ones in
 flight and the same command resumes it. ``collection.json`` keeps the collection's identity
 (task, space, seed, epochs) and history; ``CARD.md`` is rebuilt from both at the end.
+``references.json`` keeps the task's reference rows on the same split, computed when the
+collection starts, so that replays show them without loading the data or fitting a model.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shlex
 import statistics
 import sys
 import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +30,25 @@ import torch
 from ConfigSpace import Configuration, ConfigurationSpace
 from tqdm import tqdm
 
-from mfnas.cli.common import OneLineParser, positive_int, versions
+from mfnas.cli.common import OneLineParser, positive_int
 from mfnas.data.movielens import DataError
 from mfnas.execution.executors import Executor, Outcome, SerialExecutor
-from mfnas.replay.table import META, TABLE, Recording, TableError, read_table, write_table
+from mfnas.provenance import machine, now, versions
+from mfnas.replay.table import (
+    META,
+    REFERENCES,
+    TABLE,
+    Recording,
+    TableError,
+    read_table,
+    write_references,
+    write_table,
+)
 from mfnas.spaces import config_seed, plain_config, space_hash
 from mfnas.strategies.base import TrialSpec
 from mfnas.tasks import TASKS, Task, make_task
 
 CARD = "CARD.md"
-VERSIONED = ("torch", "numpy", "smac", "ConfigSpace", "xgboost")
 
 EXAMPLES = """examples:
   python -m mfnas.collect --task recsys --configs 1000 --seed 0       # benchmarks/recsys/
@@ -68,10 +76,6 @@ def design(space: ConfigurationSpace, n: int, seed: int) -> list[Configuration]:
         warnings.simplefilter("ignore")
         initial = SobolInitialDesign(scenario, n_configs=n, max_ratio=1.0, seed=seed)
         return initial.select_configurations()[:n]
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _identity(task: Task, seed: int) -> dict[str, Any]:
@@ -105,7 +109,7 @@ def open_collection(out: Path, task: Task, seed: int, command: str) -> tuple[dic
     else:
         meta = {**identity, "space": task.space.to_serialized_dict(), "commands": []}
     recordings = read_table(table_path)[0] if table_path.exists() else []
-    meta["commands"].append({"command": command, "started": _now()})
+    meta["commands"].append({"command": command, "started": now()})
     return meta, recordings
 
 
@@ -166,7 +170,7 @@ def card(meta: dict[str, Any], recordings: list[Recording], data: str) -> str:
     seconds = sum(r.seconds for r in ok)
     metric = meta["metric"]
     pick = max if meta["maximize"] else min
-    machine = meta.get("machine", {})
+    host = meta.get("machine", {})
     lines = [
         f"# Recorded learning curves: {meta['task']}",
         "",
@@ -184,8 +188,8 @@ def card(meta: dict[str, Any], recordings: list[Recording], data: str) -> str:
         "exception; a crashed configuration crashes at every fidelity on replay).",
         f"- Compute: {seconds / 3600:.2f} hours of evaluation time on one thread "
         f"(sum of per-epoch seconds, ok configurations).",
-        f"- Machine: {machine.get('processor', '?')}, {machine.get('cpus', '?')} CPUs, "
-        f"{machine.get('platform', '?')}.",
+        f"- Machine: {host.get('processor', '?')}, {host.get('cpus', '?')} CPUs, "
+        f"{host.get('platform', '?')}.",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()) + ".",
         "",
         "Commands (run again to resume; a larger `--configs` extends the collection):",
@@ -280,18 +284,15 @@ def main(argv: list[str] | None = None) -> int:
         task = make_task(args.task, device=args.device, data_dir=args.data_dir)
         meta, done = open_collection(out, task, args.seed, command)
         data = task.data_card()
+        kept = (out / REFERENCES).exists()
+        references = {} if kept else task.references()  # what replays show, computed once
     except (CollectError, TableError, ValueError, OSError, DataError) as exc:
         parser.error(str(exc))
-    meta["versions"], meta["machine"] = (
-        versions(VERSIONED),
-        {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(),
-        },
-    )
+    meta["versions"], meta["machine"] = versions(), machine()
     out.mkdir(parents=True, exist_ok=True)
     (out / META).write_text(json.dumps(meta, indent=2) + "\n")
+    if not kept:
+        write_references(out, references)
     if done:
         (out / CARD).write_text(card(meta, done, data))  # this command in its history now
     configs = design(task.space, max(args.configs, len(done)), args.seed)

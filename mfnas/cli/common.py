@@ -1,11 +1,8 @@
-"""What the command-line entry points share: one-line errors, positive-integer arguments,
-the versions they record."""
+"""What the command-line entry points share: one-line errors, positive-number arguments."""
 
 from __future__ import annotations
 
 import argparse
-import platform
-from importlib import metadata
 from typing import NoReturn
 
 
@@ -27,12 +24,17 @@ def positive_int(text: str) -> int:
     return value
 
 
-def versions(names: tuple[str, ...]) -> dict[str, str]:
-    """Python's version and each named distribution's (``not installed`` when missing)."""
-    found = {"python": platform.python_version()}
-    for name in names:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
+def positive_int_list(text: str) -> list[int]:
+    """An argparse type: comma-separated positive integers (``5,10,20``)."""
+    return [positive_int(part.strip()) for part in text.split(",")]
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a positive number of seconds, else a one-line error naming it."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value

@@ -20,9 +20,18 @@ from typing import Any
 
 from ConfigSpace import ConfigurationSpace
 
-from mfnas.cli.common import OneLineParser, versions
+from mfnas.cli.common import OneLineParser
+from mfnas.provenance import versions
 from mfnas.replay.surrogate import MIN_CRASHES, Surrogate, fit_surrogate
-from mfnas.replay.table import META, TABLE, Recording, TableError, read_table
+from mfnas.replay.table import (
+    META,
+    TABLE,
+    Recording,
+    TableError,
+    read_references,
+    read_table,
+    write_references,
+)
 from mfnas.spaces import space_hash
 
 CARD = "CARD.md"
@@ -193,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     seconds = time.perf_counter() - start
     surrogate.save(out)
+    write_references(out, read_references(benchmark))  # the replay's reference rows
     (out / CARD).write_text(card(surrogate, benchmark / TABLE, command, seconds))
     print(
         f"surrogate saved in {out}: spearman_final {_number(surrogate.quality['spearman_final'])}"

@@ -19,16 +19,16 @@ class ReplayTask(Task):
     clock charges for the evaluation (``Result.seconds`` of a successful one is the same
     number). It is defined for configurations that crash too. ``mode`` names the replay kind
     for run metadata and leaderboards; ``source`` says where its data came from.
-    ``references`` are those of ``reference_task`` (the live task on the same data split, set
-    by whoever builds the replay task), else none.
+    ``references`` are the reference rows kept with the recording (computed on the live
+    task's split when it was recorded), so a replay loads no data and fits no model for them.
     """
 
     mode: str
     source: str
-    reference_task: Task | None = None
+    recorded_references: dict[str, dict[str, Any]]  # set by the subclass's constructor
 
     def references(self) -> dict[str, dict[str, Any]]:
-        return self.reference_task.references() if self.reference_task is not None else {}
+        return self.recorded_references
 
     @abstractmethod
     def cost(self, config: Configuration, epochs: int) -> float:

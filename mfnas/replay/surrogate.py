@@ -33,7 +33,7 @@ from sklearn.model_selection import GroupKFold
 
 from mfnas.direction import Direction
 from mfnas.replay.base import ReplayTask
-from mfnas.replay.table import Recording
+from mfnas.replay.table import Recording, read_references
 from mfnas.spaces import config_key, config_vector, plain_config
 from mfnas.tasks.base import Result
 
@@ -304,9 +304,15 @@ class SurrogateTask(ReplayTask):
     mode = "surrogate"
     min_epochs = 1
 
-    def __init__(self, surrogate: Surrogate, source: str) -> None:
+    def __init__(
+        self,
+        surrogate: Surrogate,
+        source: str,
+        references: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         self.surrogate = surrogate
         self.source = source
+        self.recorded_references = references or {}
         self.name = surrogate.task
         self.metric = surrogate.metric
         self.direction = Direction.of(surrogate.maximize)
@@ -315,8 +321,9 @@ class SurrogateTask(ReplayTask):
 
     @classmethod
     def from_folder(cls, path: str | Path) -> SurrogateTask:
-        """The surrogate saved in ``path``. Raises SurrogateError for a missing or broken one."""
-        return cls(Surrogate.load(path), str(path))
+        """The surrogate saved in ``path`` with the reference rows kept beside it. Raises
+        SurrogateError for a missing or broken one."""
+        return cls(Surrogate.load(path), str(path), read_references(Path(path)))
 
     @property
     def space(self) -> ConfigurationSpace:

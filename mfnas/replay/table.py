@@ -23,10 +23,28 @@ from pathlib import Path
 from typing import Any
 
 TABLE, META = "curves.csv.gz", "collection.json"  # the curves and the collection's identity
+REFERENCES = "references.json"  # the task's reference rows on the recorded split
 
 
 class TableError(ValueError):
     """A curves file that cannot be read; the one-line message names the file and the problem."""
+
+
+def write_references(folder: Path, references: dict[str, dict[str, Any]]) -> None:
+    """Keep a task's reference rows (``Task.references``) with its recording in ``folder``."""
+    (folder / REFERENCES).write_text(json.dumps(references, indent=2) + "\n")
+
+
+def read_references(folder: Path) -> dict[str, dict[str, Any]]:
+    """The reference rows kept in ``folder`` (none when it keeps none); TableError when the
+    file is unreadable."""
+    path = folder / REFERENCES
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise TableError(f"{path}: cannot read the reference rows: {exc}") from None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
@@ -20,9 +21,9 @@ from ConfigSpace.hyperparameters import CategoricalHyperparameter
 
 from mfnas.direction import Direction
 from mfnas.replay.base import ReplayTask
-from mfnas.replay.table import META, TABLE, Recording, TableError, read_table
+from mfnas.replay.table import META, TABLE, Recording, TableError, read_references, read_table
 from mfnas.spaces import config_key, config_vector
-from mfnas.tasks.base import Result, Task
+from mfnas.tasks.base import Result
 
 
 class RecordedCrash(RuntimeError):
@@ -49,13 +50,13 @@ class TabularTask(ReplayTask):
         metric: str,
         maximize: bool,
         source: str = "",
-        reference_task: Task | None = None,
+        references: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         if not recordings:
             raise ValueError("a tabular task needs at least one recording")
         self.name, self.metric, self.direction = name, metric, Direction.of(maximize)
         self.min_epochs, self.max_epochs = 1, epochs
-        self.source, self.reference_task = source, reference_task
+        self.source, self.recorded_references = source, references or {}
         self._space = space
         self.recordings = sorted(recordings, key=lambda r: r.id)
         self._vectors = np.array([config_vector(space, r.config) for r in self.recordings])
@@ -67,11 +68,10 @@ class TabularTask(ReplayTask):
         }
 
     @classmethod
-    def from_folder(
-        cls, folder: str | Path, reference_task: Task | None = None, ids: slice | None = None
-    ) -> TabularTask:
-        """The recorded benchmark in ``folder`` (``curves.csv.gz`` + ``collection.json``); with
-        ``ids``, only the recordings in that slice of the id-sorted table.
+    def from_folder(cls, folder: str | Path, ids: slice | None = None) -> TabularTask:
+        """The recorded benchmark in ``folder`` (``curves.csv.gz`` + ``collection.json``, and
+        the reference rows kept beside them); with ``ids``, only the recordings in that slice of
+        the id-sorted table.
 
         Raises TableError when either file is missing or unreadable.
         """
@@ -95,7 +95,7 @@ class TabularTask(ReplayTask):
             meta["metric"],
             meta["maximize"],
             str(folder),
-            reference_task,
+            read_references(folder),
         )
 
     def _configuration(self, recording: Recording) -> Configuration:

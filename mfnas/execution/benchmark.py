@@ -1,0 +1,302 @@
+"""Running a benchmark: every (strategy, seed) study of a ``RunSpec`` into one output folder,
+then its leaderboard, plots and report; or several specs side by side (``run_suite``).
+
+The output folder holds ``run.json`` (the spec, the execution options, the provenance, the
+start and end; written when the run starts and again when it ends), ``trials.sqlite`` (every
+evaluation, committed as it finishes, and the metadata the analysis reads) and the published
+outputs. ``run(..., resume=True)`` continues an interrupted run from its store. The (strategy,
+seed) studies run one after another, each with every worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ConfigSpace import ConfigurationSpace
+from tqdm import tqdm
+
+import mfnas
+from mfnas.data.movielens import DataError
+from mfnas.execution.executors import Executor, SerialExecutor
+from mfnas.execution.runner import ResumeError, run_study
+from mfnas.execution.spec import ExecutionOptions, RunSpec, SpecError
+from mfnas.provenance import git_commit, machine, now, versions
+from mfnas.replay.modes import MODES, Setup
+from mfnas.spaces import load_space_file
+from mfnas.store import Store, TrialRecord
+from mfnas.strategies import STRATEGIES
+from mfnas.tasks import Task, make_task
+
+RUN_JSON, SUITE_JSON = "run.json", "suite.json"
+OUTPUTS = (
+    "trials.sqlite", "trials.sqlite-wal", "trials.sqlite-shm", RUN_JSON, "leaderboard.md",
+    "leaderboard.csv", "report.html", "anytime.png", "test_scores.png", "ranks.png",
+    "importance.csv", "importance.png",
+)  # fmt: skip
+
+
+class RunError(ValueError):
+    """The run cannot start or go on: bad input, no usable data, a cluster that cannot be
+    reached, a resume that diverges. The message is one line; nothing recorded is lost."""
+
+
+def holds_run(out: Path) -> bool:
+    """True when ``out`` holds a run already (a store or a run.json)."""
+    return (out / "trials.sqlite").exists() or (out / RUN_JSON).exists()
+
+
+def stored_spec(out: Path) -> tuple[RunSpec, dict[str, Any]]:
+    """The spec of the run in ``out`` and its whole run.json. Raises RunError when there is
+    none to read."""
+    try:
+        info = json.loads((out / RUN_JSON).read_text())
+        return RunSpec.from_json(info.get("spec") or info["arguments"]), info
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise RunError(f"{out} holds no run to resume (no readable {RUN_JSON})") from None
+
+
+def _setup(spec: RunSpec, options: ExecutionOptions, meta: dict[str, Any]) -> Setup:
+    """The run's task and what goes with it, in the spec's mode. A live task searches a
+    resumed run's stored space, else ``spec.space``'s, else its own."""
+
+    def live() -> Task:
+        if "space" in meta:  # a resumed run keeps its space
+            space = ConfigurationSpace.from_serialized_dict(meta["space"])
+        else:
+            space = load_space_file(spec.space) if spec.space else None
+        return make_task(
+            spec.task,
+            space=space,
+            max_epochs=spec.max_epochs,
+            device=options.device,
+            data_dir=options.data_dir,
+        )
+
+    try:
+        setup = MODES[spec.mode].setup(
+            spec.task, spec.replay_from, spec.max_epochs, spec.wants_prior, live
+        )
+        setup.task.space  # noqa: B018 - load the space now so a broken one fails before any work
+    except (ValueError, OSError, DataError) as exc:
+        raise RunError(str(exc)) from None
+    return setup
+
+
+@contextmanager
+def _executor(spec: RunSpec, options: ExecutionOptions, task: Task) -> Iterator[Executor]:
+    """Serial in this process by default; on Dask for more workers, a scheduler or a trial
+    timeout; simulated workers in a replay mode."""
+    if MODES[spec.mode].simulated:
+        from mfnas.execution.clock import SimulatedExecutor
+
+        if options.scheduler is not None or options.trial_timeout is not None:
+            raise RunError("--scheduler and --trial-timeout are for live runs, not replays")
+        yield SimulatedExecutor(task, options.workers or 1)
+        return
+    dask = options.scheduler is not None or options.trial_timeout is not None
+    if not dask and (options.workers or 1) == 1:
+        if options.threads is not None:
+            import torch  # only when asked: toy runs need no torch
+
+            torch.set_num_threads(options.threads)
+        yield SerialExecutor(task)
+        return
+    from mfnas.execution.dask_executor import DaskExecutor, dask_client  # Dask only when used
+
+    with ExitStack() as stack:
+        try:
+            client, slots = stack.enter_context(dask_client(options.workers, options.scheduler))
+        except OSError as exc:
+            where = f"the Dask scheduler at {options.scheduler}" if options.scheduler else "Dask"
+            raise RunError(f"cannot reach {where}: {exc}") from None
+        yield DaskExecutor(client, task, slots, options.trial_timeout)
+
+
+def _new_run_info(
+    spec: RunSpec, options: ExecutionOptions, command: str, setup: Setup, budget_epochs: int
+) -> dict[str, Any]:
+    """What run.json holds of a new run: its spec and options, what it replays, its budget in
+    epochs, versions, git commit, hash seed and machine, its start."""
+    return {
+        "command": command,
+        "spec": spec.to_json(),
+        "options": options.to_json(),
+        "replay": setup.replay,
+        "budget_epochs": budget_epochs,
+        "versions": {"mfnas": mfnas.__version__, **versions()},
+        "git_commit": git_commit(),
+        "pythonhashseed": os.environ.get("PYTHONHASHSEED"),
+        "machine": machine(),
+        "started": now(),
+    }
+
+
+def _write_run_info(out: Path, info: dict[str, Any]) -> None:
+    (out / RUN_JSON).write_text(json.dumps(info, indent=2) + "\n")
+
+
+def run(
+    spec: RunSpec,
+    options: ExecutionOptions,
+    out: Path,
+    command: str,
+    resume: bool = False,
+    overwrite: bool = False,
+) -> list[dict[str, Any]]:
+    """Run (``resume``: continue) ``spec`` into ``out``; return the leaderboard rows.
+
+    ``command`` is what the leaderboard names as the way to reproduce the run. A new run
+    refuses a folder that holds one unless ``overwrite``, which deletes its files first. Raises
+    RunError (one line) before touching the folder for bad input, and when the run cannot go
+    on; KeyboardInterrupt passes through with every finished evaluation committed.
+    """
+    meta: dict[str, Any] = {}
+    if resume:
+        info = stored_spec(out)[1]
+        if (out / "trials.sqlite").exists():
+            with Store(out / "trials.sqlite") as store:
+                meta = store.meta()
+    elif holds_run(out) and not overwrite:
+        raise RunError(
+            f"{out} already holds a run (trials.sqlite); choose another --out, continue it "
+            "with --resume or replace it with --overwrite"
+        )
+    setup = _setup(spec, options, meta)
+    task = setup.task
+    budget_epochs = spec.budget * task.max_epochs
+    try:  # before the folder is touched: no data means nothing changes
+        references = None if meta else task.references()
+    except (ValueError, OSError, DataError) as exc:
+        raise RunError(str(exc)) from None
+    with ExitStack() as stack:  # the executor first: a cluster that cannot start changes nothing
+        executor = stack.enter_context(_executor(spec, options, task))
+        if overwrite:
+            for name in OUTPUTS:
+                (out / name).unlink(missing_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
+        if resume:
+            info.pop("finished", None)
+            info.setdefault("resumed", []).append({"command": command, "at": now()})
+        else:
+            info = _new_run_info(spec, options, command, setup, budget_epochs)
+        _write_run_info(out, info)
+        store = stack.enter_context(Store(out / "trials.sqlite"))
+        if references is not None:  # a new run (a resumed one has its metadata)
+            store.set_meta(
+                task=task.name,
+                mode=spec.mode,
+                replay=setup.replay,
+                metric=task.metric,
+                maximize=task.maximize,
+                min_epochs=task.min_epochs,
+                max_epochs=task.max_epochs,
+                budget_epochs=budget_epochs,
+                command=command,
+                space=task.space.to_serialized_dict(),
+                references=references,
+            )
+        try:
+            _run_studies(spec, options, setup, budget_epochs, store, executor, resume)
+        except (ResumeError, DataError) as exc:
+            raise RunError(str(exc)) from None
+        info["finished"] = now()
+        _write_run_info(out, info)
+        from mfnas.analysis.report import publish  # the analysis reads the store only
+
+        return publish(store, out)
+
+
+def _run_studies(
+    spec: RunSpec,
+    options: ExecutionOptions,
+    setup: Setup,
+    budget_epochs: int,
+    store: Store,
+    executor: Executor,
+    resume: bool,
+) -> None:
+    """Every (strategy, seed) study, one after another, each with every worker."""
+    total = budget_epochs * len(spec.strategies) * spec.seeds
+    done = sum(r.epochs for r in store.records())  # of a resumed run
+    with tqdm(
+        total=total, initial=done, unit="epoch", disable=options.quiet, dynamic_ncols=True
+    ) as bar:
+        for strategy in spec.strategies:
+            for seed in range(spec.seeds):
+                bar.set_description(f"{strategy} seed {seed}")
+
+                def advance(record: TrialRecord) -> None:
+                    bar.update(record.epochs)
+                    bar.set_postfix(trial=record.trial_id, status=record.status.value)
+
+                summary = run_study(
+                    setup.task,
+                    strategy,
+                    seed,
+                    budget_epochs,
+                    store,
+                    advance,
+                    executor=executor,
+                    resume=resume,
+                    prior=setup.prior if STRATEGIES[strategy].uses_prior else (),
+                )
+                bar.update(budget_epochs - summary.epochs_spent)  # unspent budget
+
+
+def suite_specs(spec: RunSpec, tasks: list[str], budgets: list[int]) -> dict[str, RunSpec]:
+    """One spec per (task, budget), named ``<task>`` or ``<task>-budget<N>`` (when several
+    budgets are compared), each ``spec`` with that task and budget."""
+    try:
+        return {
+            task if len(budgets) == 1 else f"{task}-budget{budget}": replace(
+                spec, task=task, budget=budget
+            )
+            for task in tasks
+            for budget in budgets
+        }
+    except SpecError as exc:
+        raise RunError(str(exc)) from None
+
+
+def stored_suite(out: Path) -> dict[str, RunSpec]:
+    """The specs of the suite in ``out`` (from ``suite.json``, else each run's run.json, as
+    suites written before suite.json kept specs). Raises RunError when it cannot be read."""
+    try:
+        suite = json.loads((out / SUITE_JSON).read_text())
+        specs = suite.get("specs") or {name: None for name in suite["runs"]}
+        return {
+            name: RunSpec.from_json(values) if values else stored_spec(out / name)[0]
+            for name, values in specs.items()
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise RunError(f"{out} holds no suite to resume (no readable {SUITE_JSON})") from None
+
+
+def run_suite(
+    specs: dict[str, RunSpec],
+    options: ExecutionOptions,
+    out: Path,
+    command: str,
+    resume: bool = False,
+    overwrite: bool = False,
+) -> list[dict[str, Any]]:
+    """Run (or resume) each named spec into ``<out>/<name>/``, then set them side by side and
+    rank the strategies across all of them (``mfnas.analysis.suite``); return its rows."""
+    from mfnas.analysis.suite import write_suite
+
+    out.mkdir(parents=True, exist_ok=True)
+    suite = {"runs": list(specs), "specs": {n: s.to_json() for n, s in specs.items()}}
+    (out / SUITE_JSON).write_text(json.dumps(suite, indent=2) + "\n")  # for --resume at once
+    for name, spec in specs.items():
+        folder = out / name
+        again = resume and holds_run(folder)
+        run(spec, options, folder, spec.command(str(folder)), again, overwrite and not again)
+    rows = write_suite(out, list(specs), command)
+    (out / SUITE_JSON).write_text(json.dumps({**suite, "command": command}, indent=2) + "\n")
+    return rows
