@@ -55,7 +55,8 @@ def plot_anytime(view: RunView, path: Path) -> Path:
     ax.set_ylabel(f"best full-fidelity validation {view.metric}")
     ax.set_title(f"{view.meta['task']}: anytime performance (mean, 95% CI over seeds)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    if ax.lines:  # no strategy has a complete curve: nothing to label
+        ax.legend(fontsize=8)
     return _save(fig, path)
 
 
