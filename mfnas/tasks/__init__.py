@@ -37,6 +37,14 @@ def _image(max_epochs: int | None = None, device: str = "auto", **_: Any) -> Tas
     return ImageTask(device=device, max_epochs=max_epochs)  # the data ship with scikit-learn
 
 
+def _fashion(
+    max_epochs: int | None = None, device: str = "auto", data_dir: str | None = None, **_: Any
+) -> Task:
+    from mfnas.tasks.fashion import FashionTask
+
+    return FashionTask(data_dir=data_dir, device=device, max_epochs=max_epochs)
+
+
 def _recsys_rating(
     max_epochs: int | None = None, device: str = "auto", data_dir: str | None = None, **_: Any
 ) -> Task:
@@ -51,6 +59,7 @@ TASKS: dict[str, Callable[..., Task]] = {
     "recsys": _recsys,
     "recsys-rating": _recsys_rating,
     "image": _image,
+    "fashion": _fashion,
 }
 
 

@@ -1,7 +1,12 @@
-"""The image task: a CNN on scikit-learn's 8x8 handwritten digits, epochs as fidelity."""
+"""The image tasks: a CNN (``model.py``) trained on an image split, epochs as fidelity.
+
+``CnnTask`` is what every image-classification task shares (the objective, the lazily built
+split and trainer, the evaluation); ``ImageTask`` is the one on scikit-learn's 8x8 digits.
+"""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 from ConfigSpace import Configuration
@@ -15,16 +20,16 @@ from mfnas.tasks.image.model import ImageConfig
 from mfnas.tasks.image.train import OBJECTIVE, ImageTrainer
 
 
-class ImageTask(TrainedTask):
-    """10-class digit classification; the objective is validation accuracy.
+class CnnTask(TrainedTask):
+    """An image-classification task searching the CNNs of ``model.py``; the objective is
+    validation accuracy (macro-F1 and cross-entropy reported too).
 
-    The data are scikit-learn's bundled digits (offline), split 60/20/20 stratified with
-    ``split_seed``. The constructor only stores its parameters; the split and the device are
-    set up on first use and cached, and left out when the task is pickled (a worker rebuilds
-    them).
+    Subclasses set ``name`` (their space is ``spaces/<name>.yaml``, over ``ImageConfig``'s
+    hyperparameters), ``max_epochs`` and ``load_split``. The constructor only stores its
+    parameters; the split and the trainer are built on first use and cached, and left out
+    when the task is pickled (a worker rebuilds them).
     """
 
-    name = "image"
     metric = OBJECTIVE
     direction = Direction.MAXIMIZE
     min_epochs = 1
@@ -34,12 +39,31 @@ class ImageTask(TrainedTask):
     _split: ImageSplit | None
     _trainer: ImageTrainer | None
 
+    @abstractmethod
+    def load_split(self) -> ImageSplit:
+        """Load the data and cut the train/validation/test split (called once, on first use)."""
+
     @property
     def split(self) -> ImageSplit:
         """The train/validation/test split (loaded and cut on first use)."""
         if self._split is None:
-            self._split = load_digits_split(self.split_seed)
+            self._split = self.load_split()
         return self._split
+
+    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+        if self._trainer is None:
+            self._trainer = ImageTrainer(self.split, resolve_device(self.device))
+        return self._trainer.run(ImageConfig(**plain_config(config)), int(epochs), int(seed))
+
+
+class ImageTask(CnnTask):
+    """10-class digit classification on scikit-learn's bundled digits (offline), split
+    60/20/20 stratified with ``split_seed``."""
+
+    name = "image"
+
+    def load_split(self) -> ImageSplit:
+        return load_digits_split(self.split_seed)
 
     def data_card(self) -> str:
         split = self.split
@@ -54,8 +78,3 @@ class ImageTask(TrainedTask):
         from mfnas.tasks.image.reference import reference_rows
 
         return reference_rows(self.split)
-
-    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
-        if self._trainer is None:
-            self._trainer = ImageTrainer(self.split, resolve_device(self.device))
-        return self._trainer.run(ImageConfig(**plain_config(config)), int(epochs), int(seed))

@@ -21,6 +21,7 @@ from mfnas.tasks.training import (
 )
 
 OBJECTIVE = "accuracy"
+EVAL_BATCH = 512  # images per forward pass when scoring (bounds memory on 28x28 inputs)
 
 
 class ImageTrainer:
@@ -99,8 +100,10 @@ class ImageTrainer:
         return float(total) / count
 
     def _metrics(self, model: nn.Module, part: str) -> dict[str, float]:
-        """The metrics of ``model`` on the whole ``val`` or ``test`` part, in eval mode."""
+        """The metrics of ``model`` on the whole ``val`` or ``test`` part, in eval mode, scored
+        in batches of ``EVAL_BATCH`` images (a part that fits in one is one forward pass)."""
         model.eval()
         images, labels = self.parts[part]
         with torch.inference_mode():
-            return classification_metrics(model(images), labels)
+            scores = torch.cat([model(batch) for batch in images.split(EVAL_BATCH)])
+            return classification_metrics(scores, labels)
