@@ -28,7 +28,7 @@ def test_toy_run_writes_every_output(tmp_path, capsys) -> None:
     rows = list(csv.DictReader((out / "leaderboard.csv").read_text().splitlines()))
     assert tuple(rows[0]) == COLUMNS
     assert {r["strategy"] for r in rows} == set(DEFAULT_STRATEGIES)
-    assert all(r["n_seeds"] == "2" and float(r["budget_epochs_mean"]) <= 81 for r in rows)
+    assert all(r["n_seeds"] == "2" and float(r["epochs_spent_mean"]) <= 81 for r in rows)
     tests = [float(r["test_mean"]) for r in rows]
     assert tests == sorted(tests, reverse=True)  # best first
     info = json.loads((out / "run.json").read_text())

@@ -193,19 +193,10 @@ def shown_columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def mode_note(meta: dict[str, Any]) -> str:
-    """One paragraph saying how the run's numbers were produced: live training or a replay."""
-    mode, replay = meta.get("mode", "live"), meta.get("replay") or {}
-    prior = f" Prior data: {replay['prior']} (validation curves only)." if "prior" in replay else ""
-    if mode == "live":
-        return f"Mode: live: every evaluation trained; `wall_seconds` are real seconds.{prior}"
-    kind = {"tabular": "recorded learning curves", "surrogate": "an XGBoost surrogate fitted "
-            "on recorded learning curves"}.get(mode, mode)  # fmt: skip
-    answers = f" ({replay['answers']})" if "answers" in replay else ""
-    return (
-        f"Mode: {mode} replay: evaluations answered from {kind} in `{replay.get('source')}`"
-        f"{answers}; `wall_seconds` are on a simulated clock: recorded (or predicted) training "
-        f"seconds plus each strategy's measured decision time.{prior}"
-    )
+    """One paragraph saying how the run's numbers were produced: its mode's own note."""
+    from mfnas.replay.modes import mode_of  # the modes import the strategies: only when asked
+
+    return mode_of(meta).note(meta)
 
 
 def page_context(view: RunView, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

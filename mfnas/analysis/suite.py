@@ -9,7 +9,6 @@ Friedman test over those blocks, and per run its test mean and its speedup over 
 from __future__ import annotations
 
 import csv
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +21,6 @@ from mfnas.analysis.render import render
 from mfnas.analysis.stats import Friedman, friedman, rank_blocks
 from mfnas.analysis.view import RunView
 from mfnas.store import Store
-
-SUITE = "suite.json"
 
 
 @dataclass(frozen=True)
@@ -67,11 +64,10 @@ def suite_rows(out: Path, runs: list[str]) -> Suite:
 
 
 def write_suite(out: Path, runs: list[str], command: str) -> list[dict[str, Any]]:
-    """Write ``suite.json``, ``leaderboard.csv`` and ``leaderboard.md`` of runs side by side;
-    return the rows."""
+    """Write ``leaderboard.csv`` and ``leaderboard.md`` of runs side by side (whose list and
+    specs ``suite.json`` keeps, written by whoever ran them); return the rows."""
     suite = suite_rows(out, runs)
     header = ["strategy", "mean_rank", "blocks", *suite.columns]
-    (out / SUITE).write_text(json.dumps({"runs": runs, "command": command}, indent=2) + "\n")
     with open(out / "leaderboard.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=header)
         writer.writeheader()

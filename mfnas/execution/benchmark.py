@@ -297,6 +297,5 @@ def run_suite(
         folder = out / name
         again = resume and holds_run(folder)
         run(spec, options, folder, spec.command(str(folder)), again, overwrite and not again)
-    rows = write_suite(out, list(specs), command)
     (out / SUITE_JSON).write_text(json.dumps({**suite, "command": command}, indent=2) + "\n")
-    return rows
+    return write_suite(out, list(specs), command)

@@ -104,12 +104,10 @@ class RunSpec:
         import shlex
 
         argv = ["--task", self.task, "--strategies", ",".join(self.strategies)]
-        argv += ["--budget", str(self.budget), "--seeds", str(self.seeds)]
+        argv += ["--budget", str(self.budget), "--seeds", str(self.seeds), "--mode", self.mode]
         for name in ("max_epochs", "space", "replay_from"):
             if getattr(self, name) is not None:
                 argv += [f"--{name.replace('_', '-')}", str(getattr(self, name))]
-        if self.mode != "live":
-            argv += ["--mode", self.mode]
         return shlex.join(["python", "-m", "mfnas.bench", *argv, "--out", out])
 
 
