@@ -24,6 +24,7 @@ from tqdm import tqdm
 import mfnas
 from mfnas.data.movielens import DataError
 from mfnas.execution.executors import Executor, SerialExecutor
+from mfnas.execution.folder_lock import FolderInUse, folder_lock
 from mfnas.execution.runner import ResumeError, run_study
 from mfnas.execution.spec import ExecutionOptions, RunSpec, SpecError
 from mfnas.provenance import git_commit, machine, now, versions
@@ -156,17 +157,7 @@ def run(
     RunError (one line) before touching the folder for bad input, and when the run cannot go
     on; KeyboardInterrupt passes through with every finished evaluation committed.
     """
-    meta: dict[str, Any] = {}
-    if resume:
-        info = stored_spec(out)[1]
-        if (out / "trials.sqlite").exists():
-            with Store(out / "trials.sqlite") as store:
-                meta = store.meta()
-    elif holds_run(out) and not overwrite:
-        raise RunError(
-            f"{out} already holds a run (trials.sqlite); choose another --out, continue it "
-            "with --resume or replace it with --overwrite"
-        )
+    meta = _check_folder(out, resume, overwrite)
     setup = _setup(spec, options, meta)
     task = setup.task
     budget_epochs = spec.budget * task.max_epochs
@@ -176,11 +167,14 @@ def run(
         raise RunError(str(exc)) from None
     with ExitStack() as stack:  # the executor first: a cluster that cannot start changes nothing
         executor = stack.enter_context(_executor(spec, options, task))
+        out.mkdir(parents=True, exist_ok=True)
+        stack.enter_context(_locked(out))
+        _check_folder(out, resume, overwrite)  # again: nobody can change it from here on
         if overwrite:
             for name in OUTPUTS:
                 (out / name).unlink(missing_ok=True)
-        out.mkdir(parents=True, exist_ok=True)
         if resume:
+            info = stored_spec(out)[1]
             info.pop("finished", None)
             info.setdefault("resumed", []).append({"command": command, "at": now()})
         else:
@@ -210,6 +204,33 @@ def run(
         from mfnas.analysis.report import publish  # the analysis reads the store only
 
         return publish(store, out)
+
+
+def _check_folder(out: Path, resume: bool, overwrite: bool) -> dict[str, Any]:
+    """Check that ``out`` suits the run (a run to resume, or no run unless ``overwrite``);
+    return a resumed run's stored metadata (empty for a new run). Raises RunError."""
+    if not resume:
+        if holds_run(out) and not overwrite:
+            raise RunError(
+                f"{out} already holds a run (trials.sqlite); choose another --out, continue it "
+                "with --resume or replace it with --overwrite"
+            )
+        return {}
+    stored_spec(out)
+    if not (out / "trials.sqlite").exists():
+        return {}
+    with Store(out / "trials.sqlite") as store:
+        return store.meta()
+
+
+@contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """The run's exclusive hold on ``out`` (``folder_lock``), its refusal as a RunError."""
+    try:
+        with folder_lock(out):
+            yield
+    except FolderInUse as exc:
+        raise RunError(str(exc)) from None
 
 
 def _run_studies(
@@ -291,11 +312,12 @@ def run_suite(
     from mfnas.analysis.suite import write_suite
 
     out.mkdir(parents=True, exist_ok=True)
-    suite = {"runs": list(specs), "specs": {n: s.to_json() for n, s in specs.items()}}
-    (out / SUITE_JSON).write_text(json.dumps(suite, indent=2) + "\n")  # for --resume at once
-    for name, spec in specs.items():
-        folder = out / name
-        again = resume and holds_run(folder)
-        run(spec, options, folder, spec.command(str(folder)), again, overwrite and not again)
-    (out / SUITE_JSON).write_text(json.dumps({**suite, "command": command}, indent=2) + "\n")
-    return write_suite(out, list(specs), command)
+    with _locked(out):  # one suite at a time writes suite.json; each run locks its own folder
+        suite = {"runs": list(specs), "specs": {n: s.to_json() for n, s in specs.items()}}
+        (out / SUITE_JSON).write_text(json.dumps(suite, indent=2) + "\n")  # for --resume at once
+        for name, spec in specs.items():
+            folder = out / name
+            again = resume and holds_run(folder)
+            run(spec, options, folder, spec.command(str(folder)), again, overwrite and not again)
+        (out / SUITE_JSON).write_text(json.dumps({**suite, "command": command}, indent=2) + "\n")
+        return write_suite(out, list(specs), command)
