@@ -11,6 +11,12 @@ from typing import Any
 import numpy as np
 import yaml
 from ConfigSpace import Configuration, ConfigurationSpace
+from ConfigSpace.hyperparameters import (
+    Constant,
+    FloatHyperparameter,
+    Hyperparameter,
+    IntegerHyperparameter,
+)
 
 _REPO_SPACES = Path(__file__).resolve().parent.parent / "spaces"
 
@@ -78,6 +84,47 @@ def load_space_file(path: str | Path) -> ConfigurationSpace:
     except Exception as exc:  # ConfigSpace raises many kinds for a bad entry
         message = " ".join(str(exc).split())
         raise SpaceError(f"{path}: invalid space: {type(exc).__name__}: {message}") from None
+
+
+def _kind(hp: Hyperparameter) -> str:
+    """What a hyperparameter's values are: ``float``, ``int``, or ``choice`` (categorical,
+    ordinal); a constant's kind is its value's."""
+    if isinstance(hp, Constant):
+        value = hp.value
+        return (
+            "int" if isinstance(value, int) else "float" if isinstance(value, float) else "choice"
+        )
+    if isinstance(hp, FloatHyperparameter):
+        return "float"
+    return "int" if isinstance(hp, IntegerHyperparameter) else "choice"
+
+
+def _choices(hp: Hyperparameter) -> tuple[Any, ...]:
+    if isinstance(hp, Constant):
+        return (hp.value,)
+    return tuple(getattr(hp, "choices", None) or getattr(hp, "sequence", None) or ())
+
+
+def check_subspace(space: ConfigurationSpace, own: ConfigurationSpace, source: str) -> None:
+    """Raise SpaceError unless every hyperparameter of ``space`` is one that ``own`` (a task's
+    space) has, with values of the kind it takes: for a choice, among its choices (a value a
+    task cannot build would be trained as something else, or crash every trial); an integer
+    where it takes integers (a float may widen to one). Numerical ranges may differ."""
+    for name, hp in space.items():
+        if name not in own:
+            known = ", ".join(own)
+            raise SpaceError(f"{source}: {name!r} is not a hyperparameter of the task ({known})")
+        kind, wanted = _kind(hp), _kind(own[name])
+        if kind != wanted and not (kind == "int" and wanted == "float"):
+            raise SpaceError(f"{source}: {name!r} takes {wanted} values in the task, not {kind}")
+        if wanted == "choice":
+            allowed = _choices(own[name])
+            unknown = [v for v in _choices(hp) if v not in allowed]
+            if unknown:
+                raise SpaceError(
+                    f"{source}: {name!r} value {unknown[0]!r} is not one the task can build "
+                    f"({', '.join(map(str, allowed))})"
+                )
 
 
 def space_hash(space: ConfigurationSpace) -> str:

@@ -96,18 +96,54 @@ class TrialRecord:
 _JSON_FIELDS = ("config", "curve", "val", "test", "extra")
 
 
-class Store:
-    """A run's trial store backed by one SQLite file (created on first open)."""
+class StoreError(ValueError):
+    """A file that is not an intact mfnas store (empty, truncated, another database, garbage in
+    its journal); the one-line message names the file. Such a file is never written to."""
 
-    def __init__(self, path: str | Path) -> None:
+
+_TABLES = {"meta", "trials", "studies"}
+
+
+class Store:
+    """A run's trial store backed by one SQLite file.
+
+    A new file is created with the schema. An existing file is checked first (an SQLite
+    database whose integrity check passes and which holds mfnas's tables), and StoreError
+    raised when it is not an intact mfnas store; nothing is written to it then. With
+    ``readonly``, the file must exist and is never written (``python -m mfnas.report``).
+    """
+
+    def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
-        self._db = sqlite3.connect(self.path, timeout=30.0)
+        existing = self.path.exists()
+        if readonly and not existing:
+            raise StoreError(f"{self.path}: no such store")
+        self._db = self._check(readonly) if existing else sqlite3.connect(self.path, timeout=30.0)
+        if readonly:
+            return
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(studies)")}
         if "diagnostics" not in columns:  # a store written before studies kept diagnostics
             self._db.execute("ALTER TABLE studies ADD COLUMN diagnostics TEXT")
         self._db.commit()
+
+    def _check(self, readonly: bool) -> sqlite3.Connection:
+        """A connection to the existing file after checking it is an intact mfnas store."""
+        uri = f"{self.path.resolve().as_uri()}?mode={'ro' if readonly else 'rw'}"
+        if readonly and not Path(f"{self.path}-wal").exists():
+            uri += "&immutable=1"  # nothing uncommitted to read: no -shm/-wal files are made
+        try:
+            db = sqlite3.connect(uri, uri=True, timeout=30.0)
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+            intact = db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: not an intact mfnas store ({exc})") from None
+        if not intact or not tables >= _TABLES:
+            db.close()
+            problem = "its integrity check fails" if not intact else "it holds no mfnas tables"
+            raise StoreError(f"{self.path}: not an intact mfnas store ({problem})")
+        return db
 
     def close(self) -> None:
         self._db.close()
@@ -158,6 +194,9 @@ class Store:
 
     def diagnostics(self) -> dict[tuple[str, int], dict[str, Any]]:
         """Each finished study's diagnostics by (strategy, seed) (empty when none were kept)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(studies)")}
+        if "diagnostics" not in columns:  # a store read-only from before diagnostics were kept
+            return {}
         rows = self._db.execute("SELECT strategy, seed, diagnostics FROM studies").fetchall()
         return {(name, seed): json.loads(info or "{}") for name, seed, info in rows}
 

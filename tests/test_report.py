@@ -95,8 +95,21 @@ def test_report_rebuilds_the_same_tables_from_the_store(run_dir, capsys) -> None
 
 
 def test_report_on_a_folder_without_a_store_is_a_clear_error(tmp_path, capsys) -> None:
-    assert report([str(tmp_path)]) == 2
+    with pytest.raises(SystemExit) as exit_info:
+        report([str(tmp_path)])
+    assert exit_info.value.code == 2
     assert "trials.sqlite does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage" * 100, b"SQLite format 3\x00" + b"\x00" * 84])
+def test_report_on_a_broken_store_is_one_line_and_never_writes_it(tmp_path, capsys, content):
+    (tmp_path / "trials.sqlite").write_bytes(content)
+    with pytest.raises(SystemExit) as exit_info:
+        report([str(tmp_path)])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1 and "not an intact mfnas store" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["trials.sqlite"]
+    assert (tmp_path / "trials.sqlite").read_bytes() == content
 
 
 def test_colours_are_fixed_per_strategy_and_distinct() -> None:

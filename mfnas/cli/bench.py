@@ -41,7 +41,6 @@ EXAMPLES = """examples:
   python -m mfnas.bench --task recsys --mode tabular --budget 5,10,20,50 --seeds 20
   python -m mfnas.bench --task recsys,image --strategies random,smac-hb   # ranks across tasks
   python -m mfnas.bench --task recsys --workers 4          # 4 evaluations at once (Dask)
-  python -m mfnas.bench --task recsys --scheduler tcp://head:8786   # on a running cluster
   python -m mfnas.bench --resume --out runs/recsys-demo    # continue an interrupted run
 
 faults: an evaluation that raises or returns NaN/inf is recorded crashed, its epochs spent, and
@@ -56,11 +55,9 @@ outputs (in --out): leaderboard.md, leaderboard.csv, report.html, anytime.png,
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="python -m mfnas.bench",
-        description=(
-            "Run several search strategies on one task, each with the same budget of training "
-            "epochs, over several seeds, and write a leaderboard. The incumbent of each run is "
-            "chosen on validation among full-fidelity evaluations; only its test score is read."
-        ),
+        description="Run several search strategies on one task, each with the same budget of "
+        "training epochs, over several seeds, and write a leaderboard. The incumbent of each run "
+        "is chosen on validation among full-fidelity evaluations; only its test score is read.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -180,8 +177,7 @@ def _new_spec(args: argparse.Namespace, task: str) -> RunSpec:
 
 def _resumed(stored: RunSpec, args: argparse.Namespace) -> RunSpec:
     """``stored``, after checking that the run arguments given agree with it."""
-    given = _given(args)
-    for key in stored.differences(given):
+    for key in stored.differences(given := _given(args)):
         raise SpecError(
             f"--resume continues {args.out} with its own arguments: --{key.replace('_', '-')} "
             f"{given[key]} differs from its {stored.to_json()[key]}"
@@ -242,8 +238,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def cli() -> NoReturn:
     """Command-line entry: pin ``PYTHONHASHSEED`` (SMAC's proposals depend on string hashing,
-    so without it the same seed gives other trials in another process), then run ``main``."""
-    if "PYTHONHASHSEED" not in os.environ:
-        os.environ["PYTHONHASHSEED"] = "0"
+    so without it the same seed gives other trials in another process; a resume takes the one
+    its run recorded), then run ``main``."""
+    args, _ = build_parser().parse_known_args()
+    wanted = benchmark.hash_seed(args.out if args.resume else None)
+    if os.environ.get("PYTHONHASHSEED") != wanted:
+        os.environ["PYTHONHASHSEED"] = wanted
         os.execv(sys.executable, [sys.executable, "-m", "mfnas.bench", *sys.argv[1:]])
     sys.exit(main())

@@ -7,19 +7,19 @@ task that offers ``cross_validate`` (recsys-rating) reports K-fold cross-validat
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
 from ConfigSpace.util import deactivate_inactive_hyperparameters
 
+from mfnas.cli.common import OneLineParser, positive_int
 from mfnas.spaces import plain_config
 from mfnas.tasks import TASKS, make_task
 from mfnas.tasks.device import DEVICES
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m mfnas.evaluate",
         description="Train one configuration of a task's space and print its validation curve "
         "and final validation and test metrics.",
@@ -28,7 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--task", required=True, choices=sorted(TASKS))
     parser.add_argument("--config", default="{}", help="JSON values over the space's defaults")
-    parser.add_argument("--epochs", type=int, help="epochs (default: the task's max epochs)")
+    parser.add_argument(
+        "--epochs", type=positive_int, help="epochs (default: the task's max epochs)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
     parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.add_argument(
@@ -36,7 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         "(tasks offering it: recsys-rating); prints mean and std of the test metrics"
     )  # fmt: skip
     args = parser.parse_args(argv)
-    task = make_task(args.task, device=args.device)
+    try:
+        task = make_task(args.task, device=args.device, max_epochs=args.epochs)
+    except ValueError as exc:
+        parser.error(str(exc))
     cross_validate = getattr(task, "cross_validate", None)
     if args.cv is not None and cross_validate is None:
         parser.exit(2, f"{parser.prog}: error: --cv: task {args.task!r} has no cross-validation\n")
@@ -49,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         config.check_valid_configuration()
     except (ValueError, TypeError, KeyError, json.JSONDecodeError) as exc:
         parser.exit(2, f"{parser.prog}: error: invalid --config: {exc}\n".replace("\n", " ") + "\n")
-    epochs = args.epochs or task.max_epochs
+    epochs = task.max_epochs  # --epochs, else the task's own
     if args.cv is not None:
         cv = cross_validate(config, epochs, args.seed, folds=args.cv)
         print(json.dumps({"config": plain_config(config), "cv": cv}, indent=1))

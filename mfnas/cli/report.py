@@ -6,16 +6,16 @@ the report's metadata when present).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 from mfnas.analysis.report import publish
-from mfnas.store import Store
+from mfnas.cli.common import OneLineParser
+from mfnas.store import Store, StoreError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m mfnas.report",
         description="Regenerate a run's leaderboard, plots, importance and report.html from "
         "its trials.sqlite, without re-running anything.",
@@ -24,9 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     db = args.run_dir / "trials.sqlite"
     if not db.is_file():
-        print(f"{parser.prog}: error: {db} does not exist", file=sys.stderr)
-        return 2
-    with Store(db) as store:
+        parser.error(f"{db} does not exist")
+    try:
+        store = Store(db, readonly=True)  # the report never writes the store
+    except StoreError as exc:
+        parser.error(str(exc))
+    with store:
         publish(store, args.run_dir)
     print(
         f"wrote {args.run_dir}/leaderboard.md, leaderboard.csv, *.png, importance.csv, report.html"

@@ -30,7 +30,7 @@ from mfnas.execution.spec import ExecutionOptions, RunSpec, SpecError
 from mfnas.provenance import git_commit, machine, now, versions
 from mfnas.replay.modes import MODES, Setup
 from mfnas.spaces import load_space_file
-from mfnas.store import Store, TrialRecord
+from mfnas.store import Store, StoreError, TrialRecord
 from mfnas.strategies import STRATEGIES
 from mfnas.tasks import Task, make_task
 
@@ -45,6 +45,22 @@ OUTPUTS = (
 class RunError(ValueError):
     """The run cannot start or go on: bad input, no usable data, a cluster that cannot be
     reached, a resume that diverges. The message is one line; nothing recorded is lost."""
+
+
+def hash_seed(resumed: Path | None) -> str:
+    """The ``PYTHONHASHSEED`` to run with: the one the run (or the suite's first run) in
+    ``resumed`` recorded (SMAC's proposals depend on it, so a resume must keep it), else this
+    process's own, else 0."""
+    return (resumed and _stored_hash_seed(resumed)) or os.environ.get("PYTHONHASHSEED") or "0"
+
+
+def _stored_hash_seed(out: Path) -> str | None:
+    try:
+        if (out / SUITE_JSON).exists():
+            out = out / json.loads((out / SUITE_JSON).read_text())["runs"][0]
+        return json.loads((out / RUN_JSON).read_text()).get("pythonhashseed")
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return None  # nothing readable: the resume itself says so
 
 
 def holds_run(out: Path) -> bool:
@@ -160,27 +176,57 @@ def run(
     meta = _check_folder(out, resume, overwrite)
     setup = _setup(spec, options, meta)
     task = setup.task
-    budget_epochs = spec.budget * task.max_epochs
     try:  # before the folder is touched: no data means nothing changes
         references = None if meta else task.references()
     except (ValueError, OSError, DataError) as exc:
         raise RunError(str(exc)) from None
+    if not resume:  # run.json keeps the fidelity it ran at: --max-epochs 27 resumes a default run
+        spec = replace(spec, max_epochs=task.max_epochs)
     with ExitStack() as stack:  # the executor first: a cluster that cannot start changes nothing
         executor = stack.enter_context(_executor(spec, options, task))
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunError(f"--out {out}: cannot make the folder: {exc.strerror}") from None
         stack.enter_context(_locked(out))
         _check_folder(out, resume, overwrite)  # again: nobody can change it from here on
-        if overwrite:
-            for name in OUTPUTS:
-                (out / name).unlink(missing_ok=True)
-        if resume:
-            info = stored_spec(out)[1]
-            info.pop("finished", None)
-            info.setdefault("resumed", []).append({"command": command, "at": now()})
-        else:
-            info = _new_run_info(spec, options, command, setup, budget_epochs)
-        _write_run_info(out, info)
-        store = stack.enter_context(Store(out / "trials.sqlite"))
+        try:
+            return _record_and_publish(
+                spec, options, out, command, resume, overwrite, setup, references, executor
+            )
+        except OSError as exc:  # a full disk, a folder made read-only meanwhile
+            raise RunError(
+                f"cannot write {out}: {exc.strerror}; free space or fix its permissions, then "
+                f"continue with: python -m mfnas.bench --resume --out {out}"
+            ) from None
+
+
+def _record_and_publish(
+    spec: RunSpec,
+    options: ExecutionOptions,
+    out: Path,
+    command: str,
+    resume: bool,
+    overwrite: bool,
+    setup: Setup,
+    references: dict[str, Any] | None,
+    executor: Executor,
+) -> list[dict[str, Any]]:
+    """The part of ``run`` that writes the locked folder: run.json, the store and its
+    metadata, every study, the published outputs, then run.json marked finished."""
+    task = setup.task
+    budget_epochs = spec.budget * task.max_epochs
+    if overwrite:
+        for name in OUTPUTS:
+            (out / name).unlink(missing_ok=True)
+    if resume:
+        info = stored_spec(out)[1]
+        info.pop("finished", None)
+        info.setdefault("resumed", []).append({"command": command, "at": now()})
+    else:
+        info = _new_run_info(spec, options, command, setup, budget_epochs)
+    _write_run_info(out, info)
+    with Store(out / "trials.sqlite") as store:
         if references is not None:  # a new run (a resumed one has its metadata)
             store.set_meta(
                 task=task.name,
@@ -199,11 +245,12 @@ def run(
             _run_studies(spec, options, setup, budget_epochs, store, executor, resume)
         except (ResumeError, DataError) as exc:
             raise RunError(str(exc)) from None
-        info["finished"] = now()
-        _write_run_info(out, info)
         from mfnas.analysis.report import publish  # the analysis reads the store only
 
-        return publish(store, out)
+        rows = publish(store, out)
+    info["finished"] = now()  # only once every output is written
+    _write_run_info(out, info)
+    return rows
 
 
 def _check_folder(out: Path, resume: bool, overwrite: bool) -> dict[str, Any]:
@@ -219,8 +266,13 @@ def _check_folder(out: Path, resume: bool, overwrite: bool) -> dict[str, Any]:
     stored_spec(out)
     if not (out / "trials.sqlite").exists():
         return {}
-    with Store(out / "trials.sqlite") as store:
-        return store.meta()
+    try:
+        with Store(out / "trials.sqlite") as store:
+            return store.meta()
+    except StoreError as exc:
+        raise RunError(
+            f"{exc}; it cannot be resumed: move it away or choose another --out"
+        ) from None
 
 
 @contextmanager
@@ -313,6 +365,9 @@ def run_suite(
 
     out.mkdir(parents=True, exist_ok=True)
     with _locked(out):  # one suite at a time writes suite.json; each run locks its own folder
+        if overwrite:  # the suite's own files go too, not only its runs'
+            for name in (SUITE_JSON, "leaderboard.md", "leaderboard.csv"):
+                (out / name).unlink(missing_ok=True)
         suite = {"runs": list(specs), "specs": {n: s.to_json() for n, s in specs.items()}}
         (out / SUITE_JSON).write_text(json.dumps(suite, indent=2) + "\n")  # for --resume at once
         for name, spec in specs.items():

@@ -22,6 +22,10 @@ DEFAULT_BUDGET, DEFAULT_SEEDS = 5, 3
 #: The default comparison: random search against SMAC's model-based Hyperband. Every registered
 #: strategy (``--strategies all``) on live recsys takes hours on 2 CPU cores; see the README.
 DEFAULT_STRATEGIES = ("random", "smac-hb")
+#: The largest budget (full trainings per strategy and seed) and seed count a run may ask
+#: for: strategies plan their rungs and designs up front, and far beyond these they run out of
+#: memory before the first trial.
+MAX_BUDGET, MAX_SEEDS = 10_000, 1_000
 #: Run arguments a run.json written before they existed lacks, as those runs had them.
 _OLD_DEFAULTS: dict[str, Any] = {"mode": "live", "replay_from": None}
 
@@ -64,6 +68,9 @@ class RunSpec:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise SpecError(f"{name} must be a positive integer, got {value!r}")
+        for name, most in (("budget", MAX_BUDGET), ("seeds", MAX_SEEDS)):
+            if getattr(self, name) > most:
+                raise SpecError(f"{name} must be at most {most:,}, got {getattr(self, name):,}")
         if self.mode not in MODES:
             raise SpecError(f"unknown mode {self.mode!r}; choose from {', '.join(MODES)}")
         try:

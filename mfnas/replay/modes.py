@@ -156,6 +156,8 @@ class _ReplayMode(Mode):
         folder = self.folder(task, replay_from)
         halved = wants_prior and self.halves
         replay_task = self._replay_task(folder, _EVEN if halved else None)
+        if replay_task.name != task:
+            raise ValueError(f"{folder} replays task {replay_task.name!r}, not {task!r}")
         if max_epochs is not None and max_epochs != replay_task.max_epochs:
             raise ValueError(
                 f"--max-epochs {max_epochs} differs from the {replay_task.max_epochs} epochs "

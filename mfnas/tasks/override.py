@@ -6,6 +6,7 @@ from typing import Any
 
 from ConfigSpace import Configuration, ConfigurationSpace
 
+from mfnas.spaces import check_subspace
 from mfnas.tasks.base import Result, Task
 
 
@@ -13,10 +14,12 @@ class SpaceOverride(Task):
     """``task`` with ``space`` instead of its own; everything else is ``task``'s.
 
     The task receives configurations of ``space``, so their names and values must be ones it
-    understands. Pickles whenever ``task`` does (Dask workers receive it).
+    understands (``check_subspace``, raising SpaceError, at construction). Pickles whenever
+    ``task`` does (Dask workers receive it).
     """
 
-    def __init__(self, task: Task, space: ConfigurationSpace) -> None:
+    def __init__(self, task: Task, space: ConfigurationSpace, source: str = "--space") -> None:
+        check_subspace(space, task.space, source)  # SpaceError: values the task cannot build
         self.task = task
         self._space = space
         self.name, self.metric, self.direction = task.name, task.metric, task.direction
