@@ -1,4 +1,6 @@
-"""Shared fixtures: the toy task and a problem built on it; torch on one thread.
+"""Shared fixtures: the toy task and a problem built on it; a local Dask cluster for the
+session; torch on one thread; the session fixtures of the contract suites
+(``mfnas.testing.fixtures``: ``toy_prior``, ``toy_table``, ``toy_surrogate``).
 
 Tests train tiny models, where torch's thread pool costs more than it gives; on a busy machine
 its spinning threads made one training step take 70 times as long. One thread also keeps
@@ -7,18 +9,25 @@ timings and results the same whatever the machine.
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 import pytest
 import torch
 
 from mfnas.execution.runner import problem_for
-from mfnas.spaces import plain_config
-from mfnas.strategies import STRATEGIES, Problem
-from mfnas.strategies.base import PriorCurve
-from mfnas.strategies.configs import sample_config
+from mfnas.strategies import Problem
 from mfnas.tasks.toy import ToyTask
+from mfnas.testing.fixtures import prior_for, record_prior
+
+pytest_plugins = ["mfnas.testing.fixtures"]
 
 torch.set_num_threads(1)
+
+if TYPE_CHECKING:  # Dask is imported by the tests that use it only
+    from distributed import Client
+
+__all__ = ["prior_for", "record_prior"]  # imported by test modules (``from conftest import``)
 
 
 @pytest.fixture
@@ -31,20 +40,12 @@ def toy_problem(toy: ToyTask) -> Problem:
     return problem_for(toy, budget_epochs=5 * toy.max_epochs)
 
 
-def record_prior(task: ToyTask, n: int = 24, seed: int = 0) -> tuple[PriorCurve, ...]:
-    """Full-fidelity validation curves of ``n`` sampled toy configurations: a prior."""
-    rng = np.random.default_rng(seed)
-    configs = [sample_config(task.space, rng) for _ in range(n)]
-    return tuple(
-        PriorCurve(plain_config(c), task.evaluate(c, task.max_epochs, seed).curve) for c in configs
-    )
-
-
 @pytest.fixture(scope="session")
-def toy_prior() -> tuple[PriorCurve, ...]:
-    return record_prior(ToyTask())
+def dask_client() -> Iterator[Client]:
+    """A client of a local cluster of 2 single-threaded worker processes, started on first use
+    (it takes seconds) and shared by the rest of the session."""
+    from mfnas.execution.dask_executor import dask_client as local_cluster
 
-
-def prior_for(name: str, prior: tuple[PriorCurve, ...]) -> tuple[PriorCurve, ...]:
-    """``prior`` for a strategy that uses one, else nothing (as the bench gives them)."""
-    return prior if STRATEGIES[name].uses_prior else ()
+    with local_cluster(2, None) as (client, slots):
+        assert slots == 2
+        yield client

@@ -20,13 +20,27 @@ from mfnas.spaces import space_path
 from mfnas.store import Store
 
 RUN = ["--task", "toy", "--strategies", "hyperband,random", "--budget", "3", "--seeds", "2"]
-# the benchmark with every toy evaluation slowed to 30 ms, so that it can be stopped midway
-SLOW_BENCH = (
-    "import sys, time; from mfnas.tasks.toy import ToyTask; from mfnas.cli.bench import main; "
-    "evaluate = ToyTask.evaluate; "
-    "ToyTask.evaluate = lambda self, *a: (time.sleep(0.03), evaluate(self, *a))[1]; "
-    "sys.exit(main(sys.argv[1:]))"
-)
+# the benchmark where the evaluation number argv[1] of this process writes the file argv[2] and
+# then waits for a signal: the test interrupts the run at a known trial, never racing it
+BLOCKING_BENCH = """
+import itertools, signal, sys
+from pathlib import Path
+from mfnas.cli.bench import main
+from mfnas.tasks.toy import ToyTask
+
+at, marker = int(sys.argv[1]), Path(sys.argv[2])
+evaluate, calls = ToyTask._evaluate, itertools.count(1)
+
+def blocking(self, *args):
+    if next(calls) == at:
+        marker.touch()
+        while True:
+            signal.pause()
+    return evaluate(self, *args)
+
+ToyTask._evaluate = blocking
+sys.exit(main(sys.argv[3:]))
+"""
 
 
 def count(out) -> int:
@@ -38,19 +52,26 @@ def count(out) -> int:
 
 
 def stop_midway(out, at: int, sig: signal.Signals) -> subprocess.CompletedProcess:
-    """Run (or resume) the slowed benchmark into ``out`` and send ``sig`` once ``at`` trials
-    are stored; fails when the run finished first."""
+    """Run (or resume) the benchmark into ``out`` and send ``sig`` while its evaluation number
+    ``at`` (counted in this run) waits: after the ``at - 1`` before it were stored."""
     args = [*RUN, "--out", str(out), "--quiet"]
     if (out / "run.json").exists():
         args.append("--resume")
+    before, marker = count(out), out.parent / f"blocked-{sig.name}"
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     process = subprocess.Popen(
-        [sys.executable, "-c", SLOW_BENCH, *args], env=env, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", BLOCKING_BENCH, str(at), str(marker), *args],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 120
-    while count(out) < at and process.poll() is None and time.monotonic() < deadline:
+    while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert process.poll() is None, f"the run ended before {at} trials: {process.stderr.read()}"
+    if not marker.exists():
+        process.kill()
+        pytest.fail(f"evaluation {at} never began: {process.communicate()[1]}")
+    assert count(out) == before + at - 1  # each ended trial is stored before the next begins
     process.send_signal(sig)
     stderr = process.communicate(timeout=60)[1]
     return subprocess.CompletedProcess(process.args, process.returncode, "", stderr)
@@ -71,10 +92,10 @@ def test_interrupted_and_killed_runs_resume_to_the_uninterrupted_result(tmp_path
     reference = tmp_path / "reference"
     assert main([*RUN, "--out", str(reference), "--quiet"]) == 0
     out = tmp_path / "run"
-    interrupted = stop_midway(out, 20, signal.SIGINT)  # Ctrl-C
+    interrupted = stop_midway(out, 21, signal.SIGINT)  # Ctrl-C
     assert interrupted.returncode == 130
     assert f"continue with: python -m mfnas.bench --resume --out {out}" in interrupted.stderr
-    killed = stop_midway(out, 50, signal.SIGKILL)  # kill -9 of the resumed run
+    killed = stop_midway(out, 30, signal.SIGKILL)  # kill -9 of the resumed run
     assert killed.returncode == -signal.SIGKILL
     assert "finished" not in json.loads((out / "run.json").read_text())
     assert main(["--resume", "--out", str(out), "--quiet"]) == 0

@@ -1,0 +1,72 @@
+"""Session fixtures the suites share: recorded toy curves and the two toy replay tasks.
+
+A pytest plugin: register it in the ``conftest.py`` of the tests that subclass a suite with
+``pytest_plugins = ["mfnas.testing.fixtures"]``. Each fixture is built once per session:
+
+- ``toy_prior``: full-fidelity toy curves, the ``problem.prior`` of strategies that use one;
+- ``toy_table``: a tabular replay of 40 toy configurations recorded with ``mfnas.collect``;
+- ``toy_surrogate``: a small XGBoost surrogate fitted on that table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mfnas.cli.collect import main as collect_main
+from mfnas.replay.surrogate import SurrogateTask, fit_surrogate
+from mfnas.replay.tabular import TabularTask
+from mfnas.spaces import plain_config
+from mfnas.strategies import STRATEGIES
+from mfnas.strategies.base import PriorCurve
+from mfnas.strategies.configs import sample_config
+from mfnas.tasks.toy import ToyTask
+
+
+def record_prior(task: ToyTask, n: int = 24, seed: int = 0) -> tuple[PriorCurve, ...]:
+    """Full-fidelity validation curves of ``n`` sampled toy configurations: a prior."""
+    rng = np.random.default_rng(seed)
+    configs = [sample_config(task.space, rng) for _ in range(n)]
+    return tuple(
+        PriorCurve(plain_config(c), task.evaluate(c, task.max_epochs, seed).curve) for c in configs
+    )
+
+
+def prior_for(name: str, prior: tuple[PriorCurve, ...]) -> tuple[PriorCurve, ...]:
+    """``prior`` for a strategy that uses one, else nothing (as the bench gives them)."""
+    return prior if STRATEGIES[name].uses_prior else ()
+
+
+def record_toy_table(folder: Path, configs: int = 40) -> TabularTask:
+    """Record ``configs`` toy configurations into ``folder`` (``python -m mfnas.collect``) and
+    replay them."""
+    args = ["--task", "toy", "--configs", str(configs), "--out", str(folder), "--quiet"]
+    if collect_main(args) != 0:
+        raise RuntimeError(f"mfnas.collect {' '.join(args)} failed")
+    return TabularTask.from_folder(folder)
+
+
+def fit_toy_surrogate(table: TabularTask) -> SurrogateTask:
+    """A small XGBoost surrogate (20 trees of depth 3) of a recorded toy ``table``."""
+    surrogate, _ = fit_surrogate(
+        table.recordings, table.space, table.max_epochs, table.metric, table.maximize,
+        params={"n_estimators": 20, "max_depth": 3},
+    )  # fmt: skip
+    return SurrogateTask(surrogate, "toy-surrogate")
+
+
+@pytest.fixture(scope="session")
+def toy_prior() -> tuple[PriorCurve, ...]:
+    return record_prior(ToyTask())
+
+
+@pytest.fixture(scope="session")
+def toy_table(tmp_path_factory: pytest.TempPathFactory) -> TabularTask:
+    return record_toy_table(tmp_path_factory.mktemp("toy-curves"))
+
+
+@pytest.fixture(scope="session")
+def toy_surrogate(toy_table: TabularTask) -> SurrogateTask:
+    return fit_toy_surrogate(toy_table)
