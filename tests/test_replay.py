@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -263,3 +266,21 @@ def test_report_rebuilds_a_tabular_run_from_its_store(tmp_path, bench_dir) -> No
     assert report_main([str(out)]) == 0
     assert (out / "leaderboard.md").read_text() == before
     assert "Mode: tabular replay" in before
+
+
+def test_a_replay_runs_from_any_folder_with_what_mfnas_ships(tmp_path) -> None:
+    """The recorded tables ship with the package (the wheel's ``mfnas/recorded/``, or the
+    checkout in a development install), so a replay needs no checkout as working folder."""
+    import mfnas
+
+    done = subprocess.run(
+        [sys.executable, "-m", "mfnas.bench", "--task", "image", "--mode", "tabular",
+         "--strategies", "random", "--seeds", "1", "--budget", "1", "--out", "run", "--quiet"],
+        cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    source = Path(json.loads((tmp_path / "run" / "run.json").read_text())["replay"]["source"])
+    assert (source / "curves.csv.gz").is_file() and not source.is_relative_to(tmp_path)
+    package = Path(mfnas.__file__).resolve().parent
+    installed = not (package.parent / "pyproject.toml").exists()  # a wheel, not a checkout
+    assert source.is_relative_to(package / "recorded") == installed

@@ -16,7 +16,7 @@ from mfnas.replay.modes import MODES
 from mfnas.replay.table import TableError
 from mfnas.strategies import STRATEGIES
 from mfnas.tasks import TASKS
-from mfnas.tasks.device import resolve_device
+from mfnas.tasks.device import check_device
 
 DEFAULT_BUDGET, DEFAULT_SEEDS = 5, 3
 #: The default comparison: random search against SMAC's model-based Hyperband. Every registered
@@ -152,7 +152,7 @@ class ExecutionOptions:
 
     def __post_init__(self) -> None:
         try:  # a device that is not there is refused before any work, whatever the task
-            resolve_device(self.device)
+            check_device(self.device)
         except ValueError as exc:
             raise SpecError(str(exc)) from None
         if self.threads is not None and (

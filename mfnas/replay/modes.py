@@ -26,7 +26,10 @@ from mfnas.replay.table import TABLE, TableError, read_table
 from mfnas.strategies.base import PriorCurve
 from mfnas.tasks.base import Task
 
-_CHECKOUT = Path(__file__).resolve().parent.parent.parent
+_PACKAGE = Path(__file__).resolve().parent.parent
+#: Where recorded benchmarks and surrogates lie: in an installed wheel, under the package;
+#: in a source checkout, at its top.
+_SHIPPED = (_PACKAGE / "recorded", _PACKAGE.parent)
 _EVEN, _ODD = slice(0, None, 2), slice(1, None, 2)
 
 
@@ -50,10 +53,14 @@ def load_prior(folder: Path, ids: slice | None = None) -> tuple[PriorCurve, ...]
 
 
 def _find(root: str, task: str, given: str | Path | None, maker: str, kind: str) -> Path:
-    """``given``, else ``<root>/<task>`` under the working directory, else under the source
-    checkout; TableError naming the first candidate and how to make it when none exists."""
+    """``given``, else ``<root>/<task>`` under the working directory, else where mfnas ships it
+    (``_SHIPPED``); TableError naming the first candidate and how to make it when none exists."""
     relative = Path(root) / task
-    candidates = [Path(given)] if given is not None else [relative, _CHECKOUT / relative]
+    candidates = (
+        [Path(given)]
+        if given is not None
+        else [relative] + [place / relative for place in _SHIPPED]
+    )
     for folder in candidates:
         if folder.is_dir():
             return folder

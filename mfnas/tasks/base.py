@@ -12,6 +12,7 @@ from ConfigSpace import Configuration, ConfigurationSpace
 
 from mfnas.direction import Direction
 from mfnas.spaces import load_space
+from mfnas.tasks.device import check_device
 
 
 class ResultError(ValueError):
@@ -132,9 +133,7 @@ class TrainedTask(Task):
         split_seed: int = 0,
         max_epochs: int | None = None,
     ) -> None:
-        from mfnas.tasks.device import resolve_device  # torch: only the trained tasks need it
-
-        resolve_device(device)  # an unusable device is refused now, not in every trial
+        check_device(device)  # an unusable device is refused now, not in every trial
         self.data_dir = data_dir
         self.device = device
         self.split_seed = split_seed

@@ -1,10 +1,23 @@
-"""Choosing the torch device from ``--device auto|cpu|cuda``."""
+"""Choosing the torch device from ``--device auto|cpu|cuda`` (torch is imported only when a
+device is resolved, so that replays and the toy task never load it)."""
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 DEVICES = ("auto", "cpu", "cuda")
+
+
+def check_device(name: str) -> None:
+    """Raise ValueError for an unknown name, or for ``cuda`` on a machine without CUDA; the
+    other names need no check (and no torch)."""
+    if name not in DEVICES:
+        raise ValueError(f"unknown device {name!r}; choose one of {', '.join(DEVICES)}")
+    if name == "cuda":
+        resolve_device(name)
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -12,6 +25,8 @@ def resolve_device(name: str = "auto") -> torch.device:
 
     Raises ValueError for an unknown name or when ``cuda`` is asked for but unavailable.
     """
+    import torch
+
     if name not in DEVICES:
         raise ValueError(f"unknown device {name!r}; choose one of {', '.join(DEVICES)}")
     if name == "cuda" and not torch.cuda.is_available():
