@@ -6,9 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mfnas.strategies import STRATEGIES, Problem, make_strategy
-from mfnas.testing.strategy import StrategySuite, drive
-
-__all__ = ["drive"]  # imported by test_surrogate_hb.py (``from test_conformance import drive``)
+from mfnas.testing.strategy import StrategySuite
 
 
 class TestEveryStrategy(StrategySuite):

@@ -1,7 +1,8 @@
 """Evaluations on a local Dask cluster: the same budget as serial, faults become crashed trials.
 
-One two-worker cluster serves the module (starting one takes seconds). Tasks that misbehave on
-purpose kill their worker or hang on one configuration, the first the strategy proposes.
+The session's two-worker cluster serves the module (starting one takes seconds). Tasks that
+misbehave on purpose kill their worker or hang on one configuration, the first the strategy
+proposes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from mfnas.cli.bench import main
-from mfnas.execution.dask_executor import DaskExecutor, dask_client
+from mfnas.execution.dask_executor import DaskExecutor
 from mfnas.execution.runner import problem_for, run_study
 from mfnas.spaces import plain_config
 from mfnas.store import Store, TrialRecord
@@ -22,11 +23,11 @@ from mfnas.tasks.base import Result, Task
 from mfnas.tasks.toy import ToyTask
 
 
-@pytest.fixture(scope="module")
-def client():
-    with dask_client(2, None) as (client, slots):
-        assert slots == 2
-        yield client
+@pytest.fixture
+def client(dask_client):
+    """The session's two-worker cluster (``conftest.dask_client``), with both workers up."""
+    dask_client.wait_for_workers(2, timeout=60)
+    return dask_client
 
 
 def run(tmp_path: Path, task: Task, name: str, budget: int, executor=None) -> list[TrialRecord]:

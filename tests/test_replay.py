@@ -17,7 +17,7 @@ from mfnas.cli.bench import main
 from mfnas.execution.clock import SimulatedExecutor
 from mfnas.execution.executors import evaluate_trial
 from mfnas.execution.runner import run_study
-from mfnas.replay import load_prior, recorded_benchmark
+from mfnas.replay.modes import load_prior, recorded_benchmark
 from mfnas.replay.table import META, TABLE, Recording, TableError, read_table, write_table
 from mfnas.replay.tabular import RecordedCrash, TabularTask
 from mfnas.spaces import load_space, space_hash

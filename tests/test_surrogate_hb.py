@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from ConfigSpace import Configuration
 from conftest import record_prior
-from test_conformance import drive
 
 from mfnas.execution.runner import problem_for
 from mfnas.spaces import config_key, plain_config
@@ -26,6 +25,7 @@ from mfnas.strategies.surrogate_hb import (
 )
 from mfnas.tasks.base import Result
 from mfnas.tasks.toy import ToyTask
+from mfnas.testing.strategy import drive
 
 Told = list[tuple[TrialSpec, Result | None]]
 

@@ -5,8 +5,8 @@ one; ``wait`` blocks until at least one submitted evaluation has ended and retur
 that has, each exactly once, as an ``Outcome``. A failed evaluation (an exception, a non-finite
 metric, a timeout, a lost worker) is an Outcome without result and with its error text; it is
 never raised. Only ``DataError`` (no usable data: the run cannot go on, and it is no trial's
-fault) propagates out of ``wait``. The Dask executor lives in
-``mfnas.execution.dask_executor``, so that a serial run imports no Dask.
+fault) propagates, out of ``wait`` (or ``submit``, where an executor evaluates at once). The
+Dask executor lives in ``mfnas.execution.dask_executor``, so that a serial run imports no Dask.
 """
 
 from __future__ import annotations

@@ -35,7 +35,6 @@ from mfnas.direction import Direction
 from mfnas.execution.clock import SimulatedExecutor
 from mfnas.execution.runner import problem_for, run_study
 from mfnas.replay.base import ReplayTask
-from mfnas.replay.surrogate import SurrogateTask
 from mfnas.replay.tabular import TabularTask
 from mfnas.spaces import plain_config
 from mfnas.store import Store, TrialRecord, incumbent
@@ -209,19 +208,18 @@ class StrategySuite:
         )
         assert crash_all.told and crash_all.spent <= 3 * task.max_epochs
 
-    @pytest.mark.parametrize("mode", ["tabular", "surrogate"])
+    @pytest.mark.parametrize("replay", ["toy_table", "toy_surrogate"])
     def test_replays_on_simulated_workers(
         self,
         strategy_name: str,
-        mode: str,
-        toy_table: TabularTask,
-        toy_surrogate: SurrogateTask,
+        replay: str,
         toy_prior: tuple[PriorCurve, ...],
         tmp_path: Path,
+        request: pytest.FixtureRequest,
     ) -> None:
         """The same contract in each replay mode, 3 simulated workers: budget, incumbent,
         determinism."""
-        task: ReplayTask = toy_table if mode == "tabular" else toy_surrogate
+        task: ReplayTask = request.getfixturevalue(replay)
         runs = []
         for run in ("first", "again"):
             with Store(tmp_path / f"{run}.sqlite") as store:
@@ -232,6 +230,7 @@ class StrategySuite:
                 records = store.records()
             assert sum(r.epochs for r in records) <= budget
             best = incumbent(records, task.max_epochs, Direction.MAXIMIZE)
-            assert best is not None and ("recorded_id" in best.extra) == (mode == "tabular")
+            recorded = isinstance(task, TabularTask)  # a table names the recording it answered
+            assert best is not None and ("recorded_id" in best.extra) == recorded
             runs.append([(r.trial_id, r.config, r.epochs, r.curve, r.end) for r in records])
         assert runs[0] == runs[1]
