@@ -8,7 +8,6 @@ interrupt: exit status 130 and the command that resumes the run.
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 from dataclasses import fields
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from mfnas.cli.common import OneLineParser, positive_int, positive_int_list, positive_seconds
+from mfnas.cli.hash_seed import pin_hash_seed
 from mfnas.execution import benchmark
 from mfnas.execution.spec import (
     DEFAULT_BUDGET,
@@ -237,12 +237,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cli() -> NoReturn:
-    """Command-line entry: pin ``PYTHONHASHSEED`` (SMAC's proposals depend on string hashing,
-    so without it the same seed gives other trials in another process; a resume takes the one
-    its run recorded), then run ``main``."""
-    args, _ = build_parser().parse_known_args()
-    wanted = benchmark.hash_seed(args.out if args.resume else None)
-    if os.environ.get("PYTHONHASHSEED") != wanted:
-        os.environ["PYTHONHASHSEED"] = wanted
-        os.execv(sys.executable, [sys.executable, "-m", "mfnas.bench", *sys.argv[1:]])
+    """Command-line entry (``mfnas-bench``): pin ``PYTHONHASHSEED`` (``mfnas.cli.hash_seed``),
+    then run ``main``."""
+    pin_hash_seed("mfnas.bench")
     sys.exit(main())

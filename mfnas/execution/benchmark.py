@@ -47,22 +47,6 @@ class RunError(ValueError):
     reached, a resume that diverges. The message is one line; nothing recorded is lost."""
 
 
-def hash_seed(resumed: Path | None) -> str:
-    """The ``PYTHONHASHSEED`` to run with: the one the run (or the suite's first run) in
-    ``resumed`` recorded (SMAC's proposals depend on it, so a resume must keep it), else this
-    process's own, else 0."""
-    return (resumed and _stored_hash_seed(resumed)) or os.environ.get("PYTHONHASHSEED") or "0"
-
-
-def _stored_hash_seed(out: Path) -> str | None:
-    try:
-        if (out / SUITE_JSON).exists():
-            out = out / json.loads((out / SUITE_JSON).read_text())["runs"][0]
-        return json.loads((out / RUN_JSON).read_text()).get("pythonhashseed")
-    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
-        return None  # nothing readable: the resume itself says so
-
-
 def holds_run(out: Path) -> bool:
     """True when ``out`` holds a run already (a store or a run.json)."""
     return (out / "trials.sqlite").exists() or (out / RUN_JSON).exists()
