@@ -17,7 +17,7 @@ from typing import NoReturn
 
 from mfnas.cli.common import OneLineParser, positive_int, positive_int_list, positive_seconds
 from mfnas.cli.hash_seed import pin_hash_seed
-from mfnas.execution import benchmark
+from mfnas.execution import benchmark, interrupts
 from mfnas.execution.spec import (
     DEFAULT_BUDGET,
     DEFAULT_SEEDS,
@@ -218,12 +218,15 @@ def main(argv: list[str] | None = None) -> int:
             **{f.name: getattr(args, f.name) for f in fields(ExecutionOptions)}
         )
         specs, out = _plan(args)
-        if "" in specs:
-            rows = benchmark.run(specs[""], options, out, command, args.resume, args.overwrite)
-            written = "leaderboard.md/.csv, report.html, plots, trials.sqlite, run.json"
-        else:
-            rows = benchmark.run_suite(specs, options, out, command, args.resume, args.overwrite)
-            written = f"leaderboard.md/.csv (ranks across {', '.join(specs)})"
+        with interrupts.stop_on_signals():  # SIGINT and SIGTERM: the resume hint, exit 130
+            if "" in specs:
+                rows = benchmark.run(specs[""], options, out, command, args.resume, args.overwrite)
+                written = "leaderboard.md/.csv, report.html, plots, trials.sqlite, run.json"
+            else:
+                rows = benchmark.run_suite(
+                    specs, options, out, command, args.resume, args.overwrite
+                )
+                written = f"leaderboard.md/.csv (ranks across {', '.join(specs)})"
     except (SpecError, benchmark.RunError) as exc:
         parser.error(str(exc))
     except KeyboardInterrupt:

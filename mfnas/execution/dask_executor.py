@@ -28,6 +28,7 @@ from ConfigSpace import Configuration
 from distributed import Client, Future, LocalCluster
 
 from mfnas.data.movielens import DataError
+from mfnas.execution import interrupts
 from mfnas.execution.executors import Outcome, evaluate_trial
 from mfnas.tasks.base import Result, Task
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:  # workers unpickle this module's function: keep SMAC and Optu
 
 logger = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.5  # how often a timed run looks for evaluations that began meanwhile
+POLL_SECONDS = 0.5  # how often a wait looks for interrupts and evaluations begun meanwhile
 DROP_SECONDS = 30.0  # the longest wait for the scheduler to drop a worker ended after a timeout
 
 _worker_task: tuple[str, Task] | None = None  # on a worker: the task of the current run
@@ -63,6 +64,12 @@ def _evaluate_on_worker(
     if torch is not None:
         torch.set_num_threads(1)
     return evaluate_trial(_worker_task[1], config, epochs, seed)
+
+
+def _quiet() -> None:
+    """Keep distributed's warnings about evaluations cut short by an interrupt off stderr
+    (runs on this process, the local cluster's workers and their nannies)."""
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
 
 
 def _end_process() -> None:
@@ -125,7 +132,8 @@ class DaskExecutor:
         while not outcomes:
             if not self._running:
                 raise RuntimeError("nothing was submitted")
-            timeout = None
+            interrupts.check()  # a Ctrl-C that a library callback swallowed still ends the run
+            timeout = POLL_SECONDS
             if self._timeout:
                 deadline = min(map(self._deadline, self._running))
                 timeout = min(max(deadline - time.perf_counter(), 0.0), POLL_SECONDS)
@@ -194,7 +202,7 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[tuple[Cl
             "distributed.scheduler.allowed-failures": 0,
             "distributed.scheduler.worker-saturation": 1.0,
         }
-        with dask.config.set(config):
+        with dask.config.set(config), interrupts.worker_processes():  # Ctrl-C is the run's
             cluster = LocalCluster(
                 n_workers=workers or 1,
                 threads_per_worker=1,
@@ -204,6 +212,13 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[tuple[Cl
         client = Client(cluster)
     try:
         yield client, workers or max(sum(client.nthreads().values()), 1)
+    except BaseException:  # an interrupt: evaluations are cut short, nobody needs their logs
+        if cluster is not None:
+            with suppress(Exception):
+                client.run(_quiet, on_error="ignore")
+                client.run(_quiet, nanny=True, on_error="ignore")
+            _quiet()
+        raise
     finally:
         client.close()
         if cluster is not None:

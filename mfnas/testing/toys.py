@@ -7,6 +7,7 @@ them cheaply.
 from __future__ import annotations
 
 import math
+import os
 import time
 import uuid
 from dataclasses import replace
@@ -63,3 +64,21 @@ class ScriptedToy(ReplayTask, ToyTask):
         if epochs == self.NON_FINITE:
             return replace(result, curve=(*result.curve[:-1], math.nan))
         return result
+
+
+class BlockingToy(ToyTask):
+    """``toy`` whose first evaluation in any process creates ``marker`` and then never ends,
+    so that a test interrupts a run at a known moment instead of racing it; once the marker
+    exists (a resumed run), every evaluation trains normally."""
+
+    def __init__(self, marker: Path) -> None:
+        super().__init__()
+        self.marker = marker
+
+    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+        try:
+            os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return super()._evaluate(config, epochs, seed)
+        while True:  # until the process is told to end
+            time.sleep(1.0)
