@@ -117,3 +117,52 @@ def test_a_cuda_device_that_is_not_there_is_refused_before_any_work(task, tmp_pa
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and err.count("\n") == 1 and "no CUDA device" in err
     assert not out.exists()
+
+
+def test_a_resume_may_repeat_the_runs_own_values_and_defaults(tmp_path) -> None:
+    out = tmp_path / "run"
+    assert (
+        main(["--task", "toy", "--budget", "1", "--seeds", "1", "--out", str(out), "--quiet"]) == 0
+    )
+    again = ["--resume", "--out", str(out), "--quiet", "--task", "toy", "--max-epochs", "27"]
+    assert main([*again, "--strategies", ",".join(DEFAULT_STRATEGIES), "--budget", "1"]) == 0
+
+
+def test_overwriting_a_suite_with_one_run_removes_the_suite(tmp_path) -> None:
+    out = tmp_path / "out"
+    assert (
+        main(["--task", "toy", "--budget", "1,2", "--seeds", "1", "--out", str(out), "--quiet"])
+        == 0
+    )
+    assert (out / "suite.json").exists()
+    argv = ["--task", "toy", "--budget", "1", "--seeds", "1", "--out", str(out), "--quiet"]
+    assert main([*argv, "--overwrite"]) == 0
+    assert not (out / "suite.json").exists()
+    assert json.loads((out / "run.json").read_text())["spec"]["budget"] == 1
+
+
+def test_a_failed_write_is_one_line_with_the_resume_command(tmp_path, capsys, monkeypatch):
+    import errno
+
+    from mfnas.execution import benchmark
+
+    out, writes = tmp_path / "run", []
+    write = benchmark._write_run_info
+
+    def full_disk_at_the_end(folder, info) -> None:
+        writes.append(info)
+        if "finished" in info:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        write(folder, info)
+
+    monkeypatch.setattr(benchmark, "_write_run_info", full_disk_at_the_end)
+    argv = ["--task", "toy", "--budget", "1", "--seeds", "1", "--out", str(out), "--quiet"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1
+    assert "No space left on device; free space" in err and f"--resume --out {out}" in err
+    assert "finished" not in json.loads((out / "run.json").read_text())
+    monkeypatch.setattr(benchmark, "_write_run_info", write)
+    assert main(["--resume", "--out", str(out), "--quiet"]) == 0
+    assert "finished" in json.loads((out / "run.json").read_text())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
@@ -178,9 +179,10 @@ def run(
             return _record_and_publish(
                 spec, options, out, command, resume, overwrite, setup, references, executor
             )
-        except OSError as exc:  # a full disk, a folder made read-only meanwhile
+        except (OSError, sqlite3.OperationalError) as exc:  # a full disk, a read-only folder
+            problem = exc.strerror if isinstance(exc, OSError) else str(exc)
             raise RunError(
-                f"cannot write {out}: {exc.strerror}; free space or fix its permissions, then "
+                f"cannot write {out}: {problem}; free space or fix its permissions, then "
                 f"continue with: python -m mfnas.bench --resume --out {out}"
             ) from None
 
@@ -200,8 +202,8 @@ def _record_and_publish(
     metadata, every study, the published outputs, then run.json marked finished."""
     task = setup.task
     budget_epochs = spec.budget * task.max_epochs
-    if overwrite:
-        for name in OUTPUTS:
+    if overwrite:  # a suite that was there goes too: a later --resume must not find it
+        for name in (*OUTPUTS, SUITE_JSON):
             (out / name).unlink(missing_ok=True)
     if resume:
         info = stored_spec(out)[1]
