@@ -25,6 +25,7 @@ from mfnas.tasks.rating import (
     rating_metrics,
     split_ratings,
 )
+from mfnas.testing.fixtures import synthetic_ratings
 
 CPU = torch.device("cpu")
 TOWER = {"mlp_layers": 2, "mlp_width": 16, "mlp_activation": "gelu", "mlp_dropout": 0.2}
@@ -37,17 +38,6 @@ BASE = {
     "weight_decay": 1e-5,
     "batch_size": 64,
 }
-
-
-def synthetic_ratings(n_users: int = 40, n_items: int = 50, seed: int = 0) -> np.ndarray:
-    """About half of an ``n_users x n_items`` matrix rated 1..5 from a rank-2 model plus noise,
-    as (user, item, rating, timestamp) rows with 1-based ids like MovieLens."""
-    rng = np.random.default_rng(seed)
-    users, items = np.nonzero(rng.random((n_users, n_items)) < 0.5)
-    taste = rng.normal(size=(n_users, 2)) @ rng.normal(size=(2, n_items))
-    stars = np.clip(np.rint(3 + taste[users, items] + rng.normal(0, 0.5, len(users))), 1, 5)
-    timestamps = rng.integers(0, 10**9, len(users))
-    return np.stack([users + 1, items + 1, stars, timestamps], axis=1).astype(np.int64)
 
 
 @pytest.fixture(scope="module")

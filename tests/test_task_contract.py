@@ -24,6 +24,7 @@ from mfnas.replay.tabular import TabularTask
 from mfnas.spaces import load_space
 from mfnas.tasks import TASKS, Task, make_task
 from mfnas.tasks.base import ResultError
+from mfnas.testing.fixtures import synthetic_ratings
 from mfnas.testing.task import Crash, TaskSuite
 
 SMALL_CNN = {  # a cheap configuration that uses every source of randomness
@@ -40,17 +41,6 @@ SMALL_CNN = {  # a cheap configuration that uses every source of randomness
     "weight_decay": 1e-4,
     "batch_size": 256,
 }
-
-
-def synthetic_ratings(n_users: int = 40, n_items: int = 50, seed: int = 0) -> np.ndarray:
-    """About half of an ``n_users x n_items`` matrix rated 1..5 from a rank-2 model plus noise,
-    as (user, item, rating, timestamp) rows with 1-based ids like MovieLens."""
-    rng = np.random.default_rng(seed)
-    users, items = np.nonzero(rng.random((n_users, n_items)) < 0.5)
-    taste = rng.normal(size=(n_users, 2)) @ rng.normal(size=(2, n_items))
-    stars = np.clip(np.rint(3 + taste[users, items] + rng.normal(0, 0.5, len(users))), 1, 5)
-    timestamps = rng.integers(0, 10**9, len(users))
-    return np.stack([users + 1, items + 1, stars, timestamps], axis=1).astype(np.int64)
 
 
 @pytest.fixture(scope="module")

@@ -139,8 +139,15 @@ def _new_run_info(
     }
 
 
+def _write_json(path: Path, value: Any) -> None:
+    """Replace ``path`` with ``value`` as JSON atomically: a kill mid-write leaves the old file."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(value, indent=2) + "\n")
+    os.replace(partial, path)
+
+
 def _write_run_info(out: Path, info: dict[str, Any]) -> None:
-    (out / RUN_JSON).write_text(json.dumps(info, indent=2) + "\n")
+    _write_json(out / RUN_JSON, info)
 
 
 def run(
@@ -355,10 +362,10 @@ def run_suite(
             for name in (SUITE_JSON, "leaderboard.md", "leaderboard.csv"):
                 (out / name).unlink(missing_ok=True)
         suite = {"runs": list(specs), "specs": {n: s.to_json() for n, s in specs.items()}}
-        (out / SUITE_JSON).write_text(json.dumps(suite, indent=2) + "\n")  # for --resume at once
+        _write_json(out / SUITE_JSON, suite)  # for --resume at once
         for name, spec in specs.items():
             folder = out / name
             again = resume and holds_run(folder)
             run(spec, options, folder, spec.command(str(folder)), again, overwrite and not again)
-        (out / SUITE_JSON).write_text(json.dumps({**suite, "command": command}, indent=2) + "\n")
+        _write_json(out / SUITE_JSON, {**suite, "command": command})
         return write_suite(out, list(specs), command)
