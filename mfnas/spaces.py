@@ -88,12 +88,12 @@ def load_space_file(path: str | Path) -> ConfigurationSpace:
 
 def _kind(hp: Hyperparameter) -> str:
     """What a hyperparameter's values are: ``float``, ``int``, or ``choice`` (categorical,
-    ordinal); a constant's kind is its value's."""
+    ordinal); a constant's kind is its value's (a bool or a string is a choice)."""
     if isinstance(hp, Constant):
         value = hp.value
-        return (
-            "int" if isinstance(value, int) else "float" if isinstance(value, float) else "choice"
-        )
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "choice"
+        return "int" if isinstance(value, int) else "float"
     if isinstance(hp, FloatHyperparameter):
         return "float"
     return "int" if isinstance(hp, IntegerHyperparameter) else "choice"
@@ -115,11 +115,15 @@ def check_subspace(space: ConfigurationSpace, own: ConfigurationSpace, source: s
             known = ", ".join(own)
             raise SpaceError(f"{source}: {name!r} is not a hyperparameter of the task ({known})")
         kind, wanted = _kind(hp), _kind(own[name])
+        if wanted == "choice" and isinstance(hp, Constant):
+            kind = "choice"  # a constant fixing one of the choices, whatever its type
         if kind != wanted and not (kind == "int" and wanted == "float"):
             raise SpaceError(f"{source}: {name!r} takes {wanted} values in the task, not {kind}")
         if wanted == "choice":
             allowed = _choices(own[name])
-            unknown = [v for v in _choices(hp) if v not in allowed]
+            unknown = [  # type-strict: 64.0 is not the choice 64, True not the choice 1
+                v for v in _choices(hp) if not any(v == a and type(v) is type(a) for a in allowed)
+            ]
             if unknown:
                 raise SpaceError(
                     f"{source}: {name!r} value {unknown[0]!r} is not one the task can build "

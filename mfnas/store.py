@@ -101,7 +101,7 @@ class StoreError(ValueError):
     its journal); the one-line message names the file. Such a file is never written to."""
 
 
-_TABLES = {"meta", "trials", "studies"}
+_TABLES = {"meta", "trials"}  # "studies" came later: an old store gains it when resumed
 
 
 class Store:

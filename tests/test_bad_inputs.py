@@ -78,6 +78,7 @@ CASES: list[tuple[str, list[str], Callable[[Path], None] | None, str]] = [
     ("space-unbuildable-value", [*RUN, "--space", "{run}/wide.yaml", "--out", "{new}"],
      _write("wide.yaml", BAD_SPACE), "'arch' value 'wide' is not one the task can build"),
     ("out-holds-a-run", [*RUN, "--out", "{run}"], None, "already holds a run"),
+    ("suite-over-a-run", [*RUN, "--budget", "1,2", "--out", "{run}"], None, "already holds a run"),
     ("out-is-a-file", [*RUN, "--out", "{run}/run.json"], None, "cannot make the folder"),
     ("resume-and-overwrite", ["--resume", "--overwrite", "--out", "{run}"], None,
      "exclude each other"),

@@ -58,3 +58,25 @@ def test_plain_config_converts_numpy_types_and_keys_are_stable() -> None:
 def test_unknown_space_name_is_a_clear_error() -> None:
     with pytest.raises(FileNotFoundError, match="no search space named 'nope'"):
         load_space("nope")
+
+
+def test_a_space_may_fix_a_choice_with_a_constant_of_its_type() -> None:
+    from ConfigSpace import Categorical, ConfigurationSpace, Constant, Float
+
+    from mfnas.spaces import SpaceError, check_subspace
+
+    own = ConfigurationSpace()
+    own.add(
+        [Categorical("w", [32, 64]), Categorical("bn", [True, False]), Float("lr", (1e-4, 0.1))]
+    )
+
+    def check(*hps) -> None:
+        space = ConfigurationSpace()
+        space.add(list(hps))
+        check_subspace(space, own, "f.yaml")
+
+    check(Constant("w", 64), Constant("bn", True), Constant("lr", 0.01))
+    check(Constant("lr", 1))  # an integer where the task takes floats
+    for wrong in (Categorical("w", [64.0]), Constant("w", 65), Constant("bn", "yes")):
+        with pytest.raises(SpaceError, match="is not one the task can build"):
+            check(wrong)

@@ -117,3 +117,18 @@ def test_predictor_quality_from_diagnostics() -> None:
     assert spearman == pytest.approx(0.75) and hit == pytest.approx(0.75)
     assert all(math.isnan(v) for v in predictor_quality([{}]))
     assert predictor_quality(infos[:1], Direction.MINIMIZE)[1] == 0.5  # true best: c and b
+
+
+def test_a_refused_suite_leaves_the_suite_there_as_it_was(tmp_path, capsys) -> None:
+    out = tmp_path / "suite"
+    argv = ["--task", "toy", "--strategies", "random", "--seeds", "1", "--quiet"]
+    assert main([*argv, "--budget", "1,2", "--out", str(out)]) == 0
+    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--strategies", "random,evolution", "--budget", "1,2", "--out", str(out)])
+    assert exit_info.value.code == 2 and "already holds a run" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
+    again = ["--resume", "--out", str(out), "--quiet", "--max-epochs", "27"]  # its own fidelity
+    assert main(again) == 0
+    info = json.loads((out / "toy-budget2" / "run.json").read_text())
+    assert info["spec"]["strategies"] == ["random"] and info["spec"]["max_epochs"] == 27

@@ -194,7 +194,7 @@ def shown_columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def mode_note(meta: dict[str, Any]) -> str:
     """One paragraph saying how the run's numbers were produced: its mode's own note."""
-    from mfnas.replay.modes import mode_of  # the modes import the strategies: only when asked
+    from mfnas.replay.modes import mode_of  # the modes import the replay tasks: when asked
 
     return mode_of(meta).note(meta)
 

@@ -13,10 +13,8 @@ import sys
 from dataclasses import fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import NoReturn
 
 from mfnas.cli.common import OneLineParser, positive_int, positive_int_list, positive_seconds
-from mfnas.cli.hash_seed import pin_hash_seed
 from mfnas.execution import benchmark, interrupts
 from mfnas.execution.spec import (
     DEFAULT_BUDGET,
@@ -237,10 +235,3 @@ def main(argv: list[str] | None = None) -> int:
         print((out / "leaderboard.md").read_text())
     print(f"wrote {out}/: {written}")
     return 0 if rows else 1
-
-
-def cli() -> NoReturn:
-    """Command-line entry (``mfnas-bench``): pin ``PYTHONHASHSEED`` (``mfnas.cli.hash_seed``),
-    then run ``main``."""
-    pin_hash_seed("mfnas.bench")
-    sys.exit(main())

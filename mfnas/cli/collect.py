@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from mfnas.cli.common import OneLineParser, positive_int
 from mfnas.data.movielens import DataError
+from mfnas.direction import Direction
 from mfnas.execution.executors import Executor, Outcome, SerialExecutor
 from mfnas.provenance import machine, now, versions
 from mfnas.replay.table import (
@@ -169,7 +170,7 @@ def card(meta: dict[str, Any], recordings: list[Recording], data: str) -> str:
     ok = [r for r in recordings if r.ok]
     seconds = sum(r.seconds for r in ok)
     metric = meta["metric"]
-    pick = max if meta["maximize"] else min
+    direction = Direction.of(meta["maximize"])
     host = meta.get("machine", {})
     lines = [
         f"# Recorded learning curves: {meta['task']}",
@@ -200,7 +201,7 @@ def card(meta: dict[str, Any], recordings: list[Recording], data: str) -> str:
         lines += ["", "## Notes", "", *[f"- {note}" for note in meta["notes"]]]
     if ok:
         finals = [r.curve[-1] for r in ok]
-        best = pick(ok, key=lambda r: r.curve[-1])
+        best = direction.best(ok, key=lambda r: r.curve[-1])
         epoch_times = sorted(s for r in ok for s in r.epoch_seconds)
         lines += [
             "",

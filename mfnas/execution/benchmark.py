@@ -166,6 +166,9 @@ def run(
     on; KeyboardInterrupt passes through with every finished evaluation committed.
     """
     meta = _check_folder(out, resume, overwrite)
+    seen = json.dumps(meta, sort_keys=True)  # what the folder held, to compare under the lock
+    if resume and spec != stored_spec(out)[0]:
+        raise RunError(f"{out} holds a run of another spec than the one given; resume it alone")
     setup = _setup(spec, options, meta)
     task = setup.task
     try:  # before the folder is touched: no data means nothing changes
@@ -181,17 +184,15 @@ def run(
         except OSError as exc:
             raise RunError(f"--out {out}: cannot make the folder: {exc.strerror}") from None
         stack.enter_context(_locked(out))
-        _check_folder(out, resume, overwrite)  # again: nobody can change it from here on
+        again = json.dumps(_check_folder(out, resume, overwrite), sort_keys=True)
+        if again != seen:  # nobody can change it from here on
+            raise RunError(f"{out} changed while this run started; try again")
         try:
             return _record_and_publish(
                 spec, options, out, command, resume, overwrite, setup, references, executor
             )
         except (OSError, sqlite3.OperationalError) as exc:  # a full disk, a read-only folder
-            problem = exc.strerror if isinstance(exc, OSError) else str(exc)
-            raise RunError(
-                f"cannot write {out}: {problem}; free space or fix its permissions, then "
-                f"continue with: python -m mfnas.bench --resume --out {out}"
-            ) from None
+            raise _write_error(out, exc) from None
 
 
 def _record_and_publish(
@@ -246,6 +247,18 @@ def _record_and_publish(
     return rows
 
 
+def _write_error(out: Path, exc: OSError | sqlite3.OperationalError) -> RunError:
+    """The one line for a run stopped by a failed write (or a lost connection, an OSError
+    without an errno: Dask's), with the command that resumes it."""
+    again = f"continue with: python -m mfnas.bench --resume --out {out}"
+    if isinstance(exc, OSError) and exc.errno is None:
+        return RunError(f"the run stopped: {type(exc).__name__}: {exc}; {again}")
+    problem = exc.strerror if isinstance(exc, OSError) else str(exc)
+    return RunError(
+        f"cannot write {out}: {problem}; free space or fix its permissions, then {again}"
+    )
+
+
 def _check_folder(out: Path, resume: bool, overwrite: bool) -> dict[str, Any]:
     """Check that ``out`` suits the run (a run to resume, or no run unless ``overwrite``);
     return a resumed run's stored metadata (empty for a new run). Raises RunError."""
@@ -260,7 +273,7 @@ def _check_folder(out: Path, resume: bool, overwrite: bool) -> dict[str, Any]:
     if not (out / "trials.sqlite").exists():
         return {}
     try:
-        with Store(out / "trials.sqlite") as store:
+        with Store(out / "trials.sqlite", readonly=True) as store:  # nothing written yet
             return store.meta()
     except StoreError as exc:
         raise RunError(
@@ -336,8 +349,10 @@ def stored_suite(out: Path) -> dict[str, RunSpec]:
     try:
         suite = json.loads((out / SUITE_JSON).read_text())
         specs = suite.get("specs") or {name: None for name in suite["runs"]}
-        return {
-            name: RunSpec.from_json(values) if values else stored_spec(out / name)[0]
+        return {  # a run that began keeps its own spec (its fidelity resolved), else the suite's
+            name: stored_spec(out / name)[0]
+            if (out / name / RUN_JSON).exists() or not values
+            else RunSpec.from_json(values)
             for name, values in specs.items()
         }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -356,16 +371,42 @@ def run_suite(
     rank the strategies across all of them (``mfnas.analysis.suite``); return its rows."""
     from mfnas.analysis.suite import write_suite
 
-    out.mkdir(parents=True, exist_ok=True)
+    _check_suite_folder(out, specs, resume, overwrite)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"--out {out}: cannot make the folder: {exc.strerror}") from None
     with _locked(out):  # one suite at a time writes suite.json; each run locks its own folder
-        if overwrite:  # the suite's own files go too, not only its runs'
-            for name in (SUITE_JSON, "leaderboard.md", "leaderboard.csv"):
-                (out / name).unlink(missing_ok=True)
-        suite = {"runs": list(specs), "specs": {n: s.to_json() for n, s in specs.items()}}
-        _write_json(out / SUITE_JSON, suite)  # for --resume at once
-        for name, spec in specs.items():
-            folder = out / name
-            again = resume and holds_run(folder)
-            run(spec, options, folder, spec.command(str(folder)), again, overwrite and not again)
-        _write_json(out / SUITE_JSON, {**suite, "command": command})
-        return write_suite(out, list(specs), command)
+        _check_suite_folder(out, specs, resume, overwrite)  # again, under the lock
+        try:
+            if overwrite:  # the suite's own files go too, not only its runs'
+                for name in (SUITE_JSON, "leaderboard.md", "leaderboard.csv"):
+                    (out / name).unlink(missing_ok=True)
+            suite = {"runs": list(specs), "specs": {n: s.to_json() for n, s in specs.items()}}
+            _write_json(out / SUITE_JSON, suite)  # for --resume at once
+            for name, spec in specs.items():
+                folder = out / name
+                again = resume and holds_run(folder)
+                run(
+                    spec, options, folder, spec.command(str(folder)), again, overwrite and not again
+                )
+            _write_json(out / SUITE_JSON, {**suite, "command": command})
+            return write_suite(out, list(specs), command)
+        except OSError as exc:
+            raise _write_error(out, exc) from None
+
+
+def _check_suite_folder(
+    out: Path, specs: dict[str, RunSpec], resume: bool, overwrite: bool
+) -> None:
+    """Refuse a new suite (without ``overwrite``) in a folder that holds a run or a suite, or
+    whose run folders hold runs; nothing is written before this passes."""
+    if resume or overwrite:
+        return
+    taken = [out] if holds_run(out) or (out / SUITE_JSON).exists() else []
+    taken += [out / name for name in specs if holds_run(out / name)]
+    if taken:
+        raise RunError(
+            f"{taken[0]} already holds a run; choose another --out, continue it with --resume "
+            "or replace it with --overwrite"
+        )

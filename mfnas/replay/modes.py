@@ -19,12 +19,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mfnas.replay.base import ReplayTask
 from mfnas.replay.table import TABLE, TableError, read_table
-from mfnas.strategies.base import PriorCurve
 from mfnas.tasks.base import Task
+
+if TYPE_CHECKING:
+    from mfnas.strategies.base import PriorCurve
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 #: Where recorded benchmarks and surrogates lie: in an installed wheel, under the package;
@@ -47,6 +49,8 @@ class Setup:
 def load_prior(folder: Path, ids: slice | None = None) -> tuple[PriorCurve, ...]:
     """The validation curves of the ok recordings in the benchmark ``folder`` (never test
     metrics), optionally only those in the ``ids`` slice of the id-sorted table."""
+    from mfnas.strategies.base import PriorCurve  # loads every strategy: only when asked
+
     recordings = sorted(read_table(folder / TABLE)[0], key=lambda r: r.id)
     chosen = recordings[ids] if ids is not None else recordings
     return tuple(PriorCurve(r.config, r.curve) for r in chosen if r.ok)
