@@ -44,8 +44,12 @@ sys.exit(main(sys.argv[3:]))
 
 
 def count(out) -> int:
+    """Trials committed so far, read without creating or changing the store."""
+    path = out / "trials.sqlite"
+    if not path.exists():
+        return 0
     try:
-        with sqlite3.connect(out / "trials.sqlite") as db:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as db:
             return db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
     except sqlite3.OperationalError:  # not created yet
         return 0

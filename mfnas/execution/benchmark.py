@@ -193,6 +193,8 @@ def run(
             )
         except (OSError, sqlite3.OperationalError) as exc:  # a full disk, a read-only folder
             raise _write_error(out, exc) from None
+        except StoreError as exc:  # a file that appeared in the folder meanwhile
+            raise RunError(str(exc)) from None
 
 
 def _record_and_publish(

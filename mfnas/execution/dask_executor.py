@@ -207,7 +207,7 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[tuple[Cl
                 n_workers=workers or 1,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # any free port: never a warning about 8787
             )
         client = Client(cluster)
     try:
