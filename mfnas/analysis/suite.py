@@ -39,7 +39,7 @@ def suite_rows(out: Path, runs: list[str]) -> Suite:
     run's blocks (as does a NaN score)."""
     views = []
     for run in runs:
-        with Store(out / run / "trials.sqlite") as store:
+        with Store(out / run / "trials.sqlite", readonly=True) as store:
             views.append(RunView.load(store))
     names = sorted({name for view in views for name in view.strategies})
     columns: list[str] = []

@@ -44,16 +44,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     cross_validate = getattr(task, "cross_validate", None)
     if args.cv is not None and cross_validate is None:
-        parser.exit(2, f"{parser.prog}: error: --cv: task {args.task!r} has no cross-validation\n")
+        parser.error(f"--cv: task {args.task!r} has no cross-validation")
     if args.cv is not None and args.cv < 2:
-        parser.exit(2, f"{parser.prog}: error: --cv: K must be at least 2, got {args.cv}\n")
+        parser.error(f"--cv: K must be at least 2, got {args.cv}")
     try:
         defaults = {name: hp.default_value for name, hp in task.space.items()}
         values = {**defaults, **json.loads(args.config)}
         config = deactivate_inactive_hyperparameters(values, task.space)
         config.check_valid_configuration()
     except (ValueError, TypeError, KeyError, json.JSONDecodeError) as exc:
-        parser.exit(2, f"{parser.prog}: error: invalid --config: {exc}\n".replace("\n", " ") + "\n")
+        parser.error(f"invalid --config: {exc}".replace("\n", " "))
     epochs = task.max_epochs  # --epochs, else the task's own
     if args.cv is not None:
         cv = cross_validate(config, epochs, args.seed, folds=args.cv)

@@ -14,10 +14,8 @@ DEVICES = ("auto", "cpu", "cuda")
 def check_device(name: str) -> None:
     """Raise ValueError for an unknown name, or for ``cuda`` on a machine without CUDA; the
     other names need no check (and no torch)."""
-    if name not in DEVICES:
-        raise ValueError(f"unknown device {name!r}; choose one of {', '.join(DEVICES)}")
-    if name == "cuda":
-        resolve_device(name)
+    if name not in DEVICES or name == "cuda":
+        resolve_device(name)  # raises for both
 
 
 def resolve_device(name: str = "auto") -> torch.device:
