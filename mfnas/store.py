@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS trials (
     end REAL NOT NULL,
     extra TEXT NOT NULL,
     asked_after INTEGER,
+    continued_from INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (strategy, seed, trial_id)
 );
 CREATE TABLE IF NOT EXISTS studies (
@@ -66,6 +67,9 @@ class TrialRecord:
     ``test`` is the test metrics after the last epoch (read only for the final incumbent).
     ``asked_after`` is how many results the strategy had been told when it proposed this trial
     (what a resumed run replays; None in stores written before it was recorded).
+    ``continued_from`` is the epoch the training continued from (0: from scratch, as every
+    trial of a store written before continuation was); ``curve`` is the whole curve all the
+    same, and the budget paid ``charged_epochs``.
     """
 
     strategy: str
@@ -83,9 +87,15 @@ class TrialRecord:
     end: float
     extra: dict[str, Any] = field(default_factory=dict)
     asked_after: int | None = None
+    continued_from: int = 0
 
     def __post_init__(self) -> None:  # a status given as its text; ValueError for another
         object.__setattr__(self, "status", Status(self.status))
+
+    @property
+    def charged_epochs(self) -> int:
+        """The epochs this evaluation trained: what the budget paid for it."""
+        return self.epochs - self.continued_from
 
     @property
     def objective(self) -> float | None:
@@ -126,6 +136,11 @@ class Store:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(studies)")}
         if "diagnostics" not in columns:  # a store written before studies kept diagnostics
             self._db.execute("ALTER TABLE studies ADD COLUMN diagnostics TEXT")
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(trials)")}
+        if "continued_from" not in columns:  # a store written before continuation
+            self._db.execute(
+                "ALTER TABLE trials ADD COLUMN continued_from INTEGER NOT NULL DEFAULT 0"
+            )
         self._db.commit()
 
     def _check(self, readonly: bool) -> sqlite3.Connection:

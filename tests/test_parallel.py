@@ -50,14 +50,14 @@ class MisbehavingToy(ToyTask):
         super().__init__()
         self.victim, self.log, self.how = victim, log, how
 
-    def _evaluate(self, config, epochs, seed) -> Result:
+    def _evaluate(self, config, epochs, seed, start=None) -> Result:
         if plain_config(config) == self.victim:
             with open(self.log, "a") as handle:
                 handle.write(f"{os.getpid()}\n")
             if self.how == "die":
                 os._exit(1)
             time.sleep(60)
-        return super()._evaluate(config, epochs, seed)
+        return super()._evaluate(config, epochs, seed, start)
 
 
 def test_two_workers_spend_the_same_budget_on_the_same_trials(client, toy, tmp_path) -> None:

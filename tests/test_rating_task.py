@@ -15,6 +15,7 @@ from mfnas.cli.bench import main as bench
 from mfnas.cli.evaluate import main as evaluate
 from mfnas.data.movielens import DataError, load_ml100k
 from mfnas.tasks import make_task
+from mfnas.tasks.base import Checkpoint
 from mfnas.tasks.rating import (
     RatingConfig,
     RatingEvaluator,
@@ -165,6 +166,20 @@ def test_evaluate_is_deterministic_and_a_shorter_run_is_a_prefix(task: RatingTas
     assert long.extra["train_loss"][-1] < long.extra["train_loss"][0]
     assert set(long.test or {}) == {"rmse", "mae"} and long.test["mae"] <= long.test["rmse"]
     assert len(long.epoch_seconds) == long.epochs == 5 and long.seconds >= sum(long.epoch_seconds)
+
+
+@pytest.mark.parametrize("model", ["mf", "gmf", "mlp", "neumf"])
+def test_every_model_continues_bitwise_like_a_training_from_scratch(
+    task: RatingTask, model: str
+) -> None:
+    config = {**BASE, "model": model, **TOWER, "batch_size": 256}
+    fresh = task.evaluate(config, 3, 7)
+    short = task.evaluate(config, 1, 7, keep=True)
+    state = pickle.loads(pickle.dumps(short.state))  # as a checkpoint file holds it
+    continued = task.evaluate(config, 3, 7, Checkpoint(short.for_strategy(), state))
+    assert (continued.curve, continued.val, continued.test) == (fresh.curve, fresh.val, fresh.test)
+    assert continued.extra["train_loss"] == fresh.extra["train_loss"]
+    assert (continued.continued_from, continued.charged_epochs, continued.state) == (1, 2, None)
 
 
 def test_non_finite_loss_raises(task: RatingTask) -> None:

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from mfnas.data.movielens import DataError, load_ml100k
-from mfnas.tasks.base import Result
+from mfnas.tasks.base import Checkpoint, Result
 from mfnas.tasks.recsys import RecsysConfig, RecsysTask, Trainer, build_model, split_interactions
 from mfnas.tasks.recsys.metrics import metric_names
 from mfnas.tasks.recsys.models import FastDropout
@@ -81,6 +81,23 @@ def test_same_seed_gives_the_same_result(trainer: Trainer, name: str) -> None:
     assert first.extra["train_loss"] == again.extra["train_loss"]
     other = trainer.run(_config(name), epochs=2, seed=4)
     assert other.extra["train_loss"] != first.extra["train_loss"]
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_every_model_continues_bitwise_like_a_training_from_scratch(
+    trainer: Trainer, name: str
+) -> None:
+    """1 epoch, continued to 2, then to 4 (the state through a pickle, as in a checkpoint file)
+    equals 4 epochs from scratch: curve, metrics and losses, to the last bit on CPU."""
+    config, fresh = _config(name), trainer.run(_config(name), epochs=4, seed=5)
+    result = trainer.run(config, epochs=1, seed=5)
+    for epochs in (2, 4):
+        start = Checkpoint(result.for_strategy(), pickle.loads(pickle.dumps(result.state)))
+        result = trainer.run(config, epochs=epochs, seed=5, start=start)
+        assert result.continued_from == start.epochs
+    assert result.curve == fresh.curve and result.val == fresh.val and result.test == fresh.test
+    assert result.extra["train_loss"] == fresh.extra["train_loss"]
+    assert len(result.epoch_seconds) == 4
 
 
 def test_non_finite_loss_raises(trainer: Trainer) -> None:

@@ -13,6 +13,7 @@ import itertools
 import pytest
 from conftest import prior_for, record_prior
 
+from mfnas.execution.checkpoints import SCRATCH, Plan
 from mfnas.execution.executors import Outcome, SerialExecutor, evaluate_trial
 from mfnas.execution.runner import ResumeError, run_study
 from mfnas.store import Store, TrialRecord
@@ -32,20 +33,21 @@ class ScrambledExecutor:
 
     def __init__(self, task: Task, slots: int) -> None:
         self.task, self.slots = task, slots
-        self.pending: list[tuple[TrialSpec, int]] = []
+        self.pending: list[tuple[TrialSpec, int, Plan]] = []
         self.most_in_flight = 0
 
     def now(self) -> float:
         return 0.0
 
-    def submit(self, spec: TrialSpec, seed: int) -> None:
+    def submit(self, spec: TrialSpec, seed: int, plan: Plan = SCRATCH) -> None:
         assert len(self.pending) < self.slots
-        self.pending.append((spec, seed))
-        self.most_in_flight = max(self.most_in_flight, sum(s.epochs for s, _ in self.pending))
+        self.pending.append((spec, seed, plan))
+        charged = sum(s.epochs - p.continued_from for s, _, p in self.pending)
+        self.most_in_flight = max(self.most_in_flight, charged)
 
     def wait(self) -> list[Outcome]:
-        spec, seed = self.pending.pop((7 * self.pending[-1][0].trial_id) % len(self.pending))
-        result, error = evaluate_trial(self.task, spec.config, spec.epochs, seed)
+        spec, seed, plan = self.pending.pop((7 * self.pending[-1][0].trial_id) % len(self.pending))
+        result, error = evaluate_trial(self.task, spec.config, spec.epochs, seed, plan)
         return [Outcome(spec, result, error, 0.0, 0.0)]
 
 

@@ -50,11 +50,11 @@ class CrashingToy(ToyTask):
         super().__init__()
         self.calls = 0
 
-    def _evaluate(self, config, epochs, seed) -> Result:
+    def _evaluate(self, config, epochs, seed, start=None) -> Result:
         self.calls += 1
         if self.calls % 3 == 0:
             raise RuntimeError("simulated training failure")
-        result = super()._evaluate(config, epochs, seed)
+        result = super()._evaluate(config, epochs, seed, start)
         if self.calls % 5 == 0:
             return replace(result, curve=(*result.curve[:-1], math.nan))
         return result

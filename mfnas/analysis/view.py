@@ -32,7 +32,8 @@ class SeedOutcome:
 
     ``events`` holds (epochs spent when it finished, validation objective) of every ``ok``
     full-fidelity evaluation, in finishing order: the study's anytime trajectory.
-    ``epochs_spent`` sums every evaluation's epochs; ``wall_seconds`` is when its last one ended.
+    ``epochs_spent`` sums the epochs every evaluation trained (a continued one: only its new
+    epochs); ``wall_seconds`` is when its last one ended.
     """
 
     strategy: str
@@ -53,7 +54,7 @@ class SeedOutcome:
 def _events(records: list[TrialRecord], max_epochs: int) -> tuple[tuple[int, float], ...]:
     spent, events = 0, []
     for record in records:
-        spent += record.epochs
+        spent += record.charged_epochs
         if record.status is Status.OK and record.epochs >= max_epochs:
             events.append((spent, record.curve[-1]))
     return tuple(events)
@@ -70,7 +71,7 @@ def _outcomes(
             strategy=strategy,
             seed=seed,
             best=incumbent(group, max_epochs, direction),
-            epochs_spent=sum(r.epochs for r in group),
+            epochs_spent=sum(r.charged_epochs for r in group),
             trials=len(group),
             crashed=sum(r.status is Status.CRASHED for r in group),
             wall_seconds=max(r.end for r in group),

@@ -14,8 +14,16 @@ from dataclasses import fields
 from datetime import datetime, timezone
 from pathlib import Path
 
-from mfnas.cli.common import OneLineParser, positive_int, positive_int_list, positive_seconds
+from mfnas.cli.common import (
+    OneLineParser,
+    non_negative_float,
+    on_off,
+    positive_int,
+    positive_int_list,
+    positive_seconds,
+)
 from mfnas.execution import benchmark, interrupts
+from mfnas.execution.checkpoints import DEFAULT_CHECKPOINT_MB
 from mfnas.execution.spec import (
     DEFAULT_BUDGET,
     DEFAULT_SEEDS,
@@ -81,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--seeds", type=positive_int, help=f"seeds 0..K-1 (default: {DEFAULT_SEEDS})"
     )
     parser.add_argument(
+        "--continuation",
+        type=on_off,
+        metavar="on|off",
+        help="on (the default): a configuration asked again at more epochs (a Hyperband "
+        "promotion) continues its training from a checkpoint and the budget pays only the new "
+        "epochs; off: it retrains from scratch, paying them all again",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         help="output folder (default: a new runs/<task>-<time>/); one that holds a run already "
@@ -131,6 +147,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--scheduler", metavar="ADDRESS", help="a Dask cluster (tcp://host:8786)")
     parser.add_argument(
+        "--checkpoint-mb",
+        type=non_negative_float,
+        default=DEFAULT_CHECKPOINT_MB,
+        metavar="MB",
+        help="disk a live run with continuation may fill with checkpoints "
+        f"(<out>/checkpoints/, emptied as each study ends; default: {DEFAULT_CHECKPOINT_MB:g}); "
+        "past it the least recently used go, and continuing one of those retrains it (the "
+        "results stay, the cost grows). On a cluster the workers need --out on a shared file "
+        "system",
+    )
+    parser.add_argument(
         "--trial-timeout",
         type=positive_seconds,
         metavar="SECONDS",
@@ -149,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_AS_GIVEN = ("seeds", "max_epochs", "space", "mode", "replay_from")  # spec fields, as parsed
+_AS_GIVEN = ("seeds", "max_epochs", "space", "mode", "replay_from", "continuation")
 
 
 def _given(args: argparse.Namespace) -> dict[str, object]:

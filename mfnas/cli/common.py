@@ -29,6 +29,24 @@ def positive_int_list(text: str) -> list[int]:
     return [positive_int(part.strip()) for part in text.split(",")]
 
 
+def on_off(text: str) -> bool:
+    """An argparse type: ``on`` or ``off`` (as True or False), else a one-line error."""
+    if text not in ("on", "off"):
+        raise argparse.ArgumentTypeError(f"choose on or off, not {text!r}")
+    return text == "on"
+
+
+def non_negative_float(text: str) -> float:
+    """An argparse type: a finite number >= 0, else a one-line error naming it."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
 def positive_seconds(text: str) -> float:
     """An argparse type: a positive number of seconds, else a one-line error naming it."""
     try:

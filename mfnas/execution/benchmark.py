@@ -3,18 +3,20 @@ then its leaderboard, plots and report; or several specs side by side (``run_sui
 
 The output folder holds ``run.json`` (the spec, the execution options, the provenance, the
 start and end; written when the run starts and again when it ends), ``trials.sqlite`` (every
-evaluation, committed as it finishes, and the metadata the analysis reads) and the published
-outputs. ``run(..., resume=True)`` continues an interrupted run from its store. The (strategy,
-seed) studies run one after another, each with every worker.
+evaluation, committed as it finishes, and the metadata the analysis reads), while a live study
+with continuation runs ``checkpoints/<strategy>-seed<seed>/`` (emptied when it ends), and the
+published outputs. ``run(..., resume=True)`` continues an interrupted run from its store.
+The (strategy, seed) studies run one after another, each with every worker.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,7 @@ from mfnas.store import Store, StoreError, TrialRecord
 from mfnas.strategies import STRATEGIES
 from mfnas.tasks import Task, make_task
 
-RUN_JSON, SUITE_JSON = "run.json", "suite.json"
+RUN_JSON, SUITE_JSON, CHECKPOINTS = "run.json", "suite.json", "checkpoints"
 OUTPUTS = (
     "trials.sqlite", "trials.sqlite-wal", "trials.sqlite-shm", RUN_JSON, "leaderboard.md",
     "leaderboard.csv", "report.html", "anytime.png", "test_scores.png", "ranks.png",
@@ -215,6 +217,7 @@ def _record_and_publish(
     if overwrite:  # a suite that was there goes too: a later --resume must not find it
         for name in (*OUTPUTS, SUITE_JSON):
             (out / name).unlink(missing_ok=True)
+        shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
     if resume:
         info = stored_spec(out)[1]
         info.pop("finished", None)
@@ -233,12 +236,13 @@ def _record_and_publish(
                 min_epochs=task.min_epochs,
                 max_epochs=task.max_epochs,
                 budget_epochs=budget_epochs,
+                continuation=spec.continuation,
                 command=command,
                 space=task.space.to_serialized_dict(),
                 references=references,
             )
         try:
-            _run_studies(spec, options, setup, budget_epochs, store, executor, resume)
+            _run_studies(spec, options, setup, budget_epochs, store, executor, resume, out)
         except (ResumeError, DataError) as exc:
             raise RunError(str(exc)) from None
         from mfnas.analysis.report import publish  # the analysis reads the store only
@@ -301,10 +305,12 @@ def _run_studies(
     store: Store,
     executor: Executor,
     resume: bool,
+    out: Path,
 ) -> None:
-    """Every (strategy, seed) study, one after another, each with every worker."""
+    """Every (strategy, seed) study, one after another, each with every worker; a live one
+    keeps its checkpoints in ``out/checkpoints/<strategy>-seed<seed>/``."""
     total = budget_epochs * len(spec.strategies) * spec.seeds
-    done = sum(r.epochs for r in store.records())  # of a resumed run
+    done = sum(r.charged_epochs for r in store.records())  # of a resumed run
     with tqdm(
         total=total, initial=done, unit="epoch", disable=options.quiet, dynamic_ncols=True
     ) as bar:
@@ -313,7 +319,7 @@ def _run_studies(
                 bar.set_description(f"{strategy} seed {seed}")
 
                 def advance(record: TrialRecord) -> None:
-                    bar.update(record.epochs)
+                    bar.update(record.charged_epochs)
                     bar.set_postfix(trial=record.trial_id, status=record.status.value)
 
                 summary = run_study(
@@ -326,8 +332,13 @@ def _run_studies(
                     executor=executor,
                     resume=resume,
                     prior=setup.prior if STRATEGIES[strategy].uses_prior else (),
+                    continuation=spec.continuation,
+                    checkpoints=out / CHECKPOINTS / f"{strategy}-seed{seed}",
+                    checkpoint_bytes=options.checkpoint_bytes,
                 )
                 bar.update(budget_epochs - summary.epochs_spent)  # unspent budget
+    with suppress(OSError):  # every study ended: the checkpoint folder is empty
+        (out / CHECKPOINTS).rmdir()
 
 
 def suite_specs(spec: RunSpec, tasks: list[str], budgets: list[int]) -> dict[str, RunSpec]:

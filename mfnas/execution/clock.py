@@ -2,7 +2,8 @@
 
 It keeps the ``Executor`` contract (``mfnas.execution.executors``) on a simulated clock. ``slots``
 simulated workers: a submitted evaluation is answered at once by the replay task, starts on
-the simulated clock *now* and ends ``task.cost(config, epochs)`` seconds later; ``wait``
+the simulated clock *now* and ends its cost later (``Result.seconds``: the recorded or predicted
+seconds of the epochs it trains, only the new ones when it continues a training); ``wait``
 advances the clock to the earliest end (an event queue), so trials end in the order they would
 have on real workers, and that order is what the strategy is told. The real time the caller
 spends between executor calls (the strategy deciding, the runner recording) is measured and
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from mfnas.execution.checkpoints import SCRATCH, Plan
 from mfnas.execution.executors import Outcome, evaluate_trial
 from mfnas.replay.base import ReplayTask
 
@@ -61,15 +63,21 @@ class SimulatedExecutor:
         self._leave()
         return self._now
 
-    def submit(self, spec: TrialSpec, seed: int) -> None:
+    def submit(self, spec: TrialSpec, seed: int, plan: Plan = SCRATCH) -> None:
         self._enter()
         if len(self._events) >= self.slots:
             raise RuntimeError(f"all {self.slots} simulated workers are busy")
-        result, error = evaluate_trial(self.task, spec.config, spec.epochs, seed)
-        cost = result.seconds if result is not None else self.task.cost(spec.config, spec.epochs)
+        result, error = evaluate_trial(self.task, spec.config, spec.epochs, seed, plan)
+        cost = result.seconds if result is not None else self._crash_cost(spec, plan)
         outcome = Outcome(spec, result, error, self._now, self._now + cost)
         heapq.heappush(self._events, (outcome.end, next(self._order), outcome))
         self._leave()
+
+    def _crash_cost(self, spec: TrialSpec, plan: Plan) -> float:
+        """What a crashed evaluation costs: the seconds of the epochs it would have trained."""
+        done = plan.continued_from
+        before = self.task.cost(spec.config, done) if done else 0.0
+        return max(0.0, self.task.cost(spec.config, spec.epochs) - before)
 
     def wait(self) -> list[Outcome]:
         self._enter()

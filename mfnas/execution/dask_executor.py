@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import CancelledError
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import dask
@@ -29,6 +29,7 @@ from distributed import Client, Future, LocalCluster
 
 from mfnas.data.movielens import DataError
 from mfnas.execution import interrupts
+from mfnas.execution.checkpoints import SCRATCH, Plan
 from mfnas.execution.executors import Outcome, evaluate_trial
 from mfnas.tasks.base import Result, Task
 
@@ -44,7 +45,13 @@ _worker_task: tuple[str, Task] | None = None  # on a worker: the task of the cur
 
 
 def _evaluate_on_worker(
-    token: str, task: Task, config: Configuration, epochs: int, seed: int, topic: str | None
+    token: str,
+    task: Task,
+    config: Configuration,
+    epochs: int,
+    seed: int,
+    plan: Plan,
+    topic: str | None,
 ) -> tuple[Result | None, str | None]:
     """Runs on a worker: ``evaluate_trial`` with torch on one thread.
 
@@ -63,7 +70,7 @@ def _evaluate_on_worker(
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(1)
-    return evaluate_trial(_worker_task[1], config, epochs, seed)
+    return evaluate_trial(_worker_task[1], config, epochs, seed, plan)
 
 
 def _quiet() -> None:
@@ -81,6 +88,7 @@ def _end_process() -> None:
 class _Attempt:
     spec: TrialSpec
     seed: int
+    plan: Plan
     start: float  # submission of the first attempt: a retried trial's cost covers both
     retried: bool
 
@@ -111,14 +119,15 @@ class DaskExecutor:
     def _on_began(self, event: tuple[float, Any]) -> None:
         self._began[event[1]] = time.perf_counter()
 
-    def submit(self, spec: TrialSpec, seed: int) -> None:
-        self._submit(_Attempt(spec, seed, time.perf_counter(), retried=False))
+    def submit(self, spec: TrialSpec, seed: int, plan: Plan = SCRATCH) -> None:
+        self._submit(_Attempt(spec, seed, plan, time.perf_counter(), retried=False))
 
     def _submit(self, attempt: _Attempt) -> None:
         spec = attempt.spec
         future = self._client.submit(
             _evaluate_on_worker,
-            *(self._token, self._task, spec.config, spec.epochs, attempt.seed, self._topic),
+            *(self._token, self._task, spec.config, spec.epochs, attempt.seed, attempt.plan),
+            self._topic,
             pure=False,
         )
         self._running[future] = attempt
@@ -163,7 +172,7 @@ class DaskExecutor:
         lost = f"{type(exc).__name__}: {exc}".splitlines()[0] if exc else f"future {future.status}"
         if not attempt.retried:
             logger.warning("trial %d lost (%s); retrying once", attempt.spec.trial_id, lost)
-            self._submit(_Attempt(attempt.spec, attempt.seed, attempt.start, retried=True))
+            self._submit(replace(attempt, retried=True))
             return None
         error = f"worker lost twice, last: {lost}"
         return Outcome(attempt.spec, None, error, attempt.start, time.perf_counter())

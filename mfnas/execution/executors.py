@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 from ConfigSpace import Configuration
 
 from mfnas.data.movielens import DataError
+from mfnas.execution.checkpoints import SCRATCH, Plan, evaluate_with
 from mfnas.spaces import config_seed
 from mfnas.tasks.base import Result, ResultError, Task
 
@@ -42,15 +43,17 @@ class Outcome:
 
 
 def evaluate_trial(
-    task: Task, config: Configuration, epochs: int, seed: int
+    task: Task, config: Configuration, epochs: int, seed: int, plan: Plan = SCRATCH
 ) -> tuple[Result | None, str | None]:
-    """Run one evaluation; exceptions and non-finite results become ``(None, error text)``.
+    """Run one evaluation as ``plan`` says (from scratch, or continuing a checkpoint; see
+    ``mfnas.execution.checkpoints``); exceptions and non-finite results become
+    ``(None, error text)``.
 
     The training seed is ``config_seed(config, seed)``: the same config trains the same way at
     every fidelity of a run seeded ``seed``. A ``DataError`` is raised, not recorded.
     """
     try:
-        result = task.evaluate(config, epochs, config_seed(config, seed))
+        result = evaluate_with(task, config, epochs, config_seed(config, seed), plan)
     except DataError:
         raise
     except ResultError as exc:  # the task's result broke the contract: its message says how
@@ -72,8 +75,9 @@ class Executor(Protocol):
         """The clock that ``Outcome.start`` and ``end`` are read on (seconds)."""
         ...
 
-    def submit(self, spec: TrialSpec, seed: int) -> None:
-        """Start evaluating ``spec`` for a run seeded ``seed``; only with a slot free."""
+    def submit(self, spec: TrialSpec, seed: int, plan: Plan = SCRATCH) -> None:
+        """Start evaluating ``spec`` for a run seeded ``seed`` as ``plan`` says; only with a
+        slot free."""
         ...
 
     def wait(self) -> list[Outcome]:
@@ -92,19 +96,19 @@ class SerialExecutor:
 
     def __init__(self, task: Task) -> None:
         self.task = task
-        self._queued: tuple[TrialSpec, int] | None = None
+        self._queued: tuple[TrialSpec, int, Plan] | None = None
 
     now = staticmethod(time.perf_counter)
 
-    def submit(self, spec: TrialSpec, seed: int) -> None:
+    def submit(self, spec: TrialSpec, seed: int, plan: Plan = SCRATCH) -> None:
         if self._queued is not None:
             raise RuntimeError("SerialExecutor runs one evaluation at a time")
-        self._queued = (spec, seed)
+        self._queued = (spec, seed, plan)
 
     def wait(self) -> list[Outcome]:
         if self._queued is None:
             raise RuntimeError("nothing was submitted")
-        (spec, seed), self._queued = self._queued, None
+        (spec, seed, plan), self._queued = self._queued, None
         start = time.perf_counter()
-        result, error = evaluate_trial(self.task, spec.config, spec.epochs, seed)
+        result, error = evaluate_trial(self.task, spec.config, spec.epochs, seed, plan)
         return [Outcome(spec, result, error, start, time.perf_counter())]

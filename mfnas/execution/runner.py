@@ -3,9 +3,11 @@
 Data flow: the strategy *asks* for (config, epochs); an executor evaluates it (in this process,
 or on Dask workers, see ``mfnas.execution.executors``); the record goes to the store and the result
 (without test metrics) is *told* back. Up to ``executor.slots`` trials are in flight; each is
-told as it finishes, in any order. The budget is the sum of the epochs of every evaluation,
-crashed ones included: a trial starts only if the epochs of the finished and in-flight trials
-plus its own fit, so the budget is never exceeded.
+told as it finishes, in any order. The budget is the sum of the epochs every evaluation trained,
+crashed ones included: a trial that continues a configuration's earlier training pays only its
+new epochs (``mfnas.execution.checkpoints``, decided when it is asked), and it starts only if
+the epochs charged to the finished and in-flight trials plus its own fit, so the budget is
+never exceeded.
 
 A resumed study is rebuilt from its records: the strategy, created again with its seed, is
 asked each recorded trial again after as many tells as when it first proposed it, must propose
@@ -18,7 +20,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from mfnas.execution.checkpoints import Continuations, Plan
 from mfnas.execution.executors import Executor, Outcome, SerialExecutor
 from mfnas.replay.base import ReplayTask, label_candidates
 from mfnas.spaces import plain_config
@@ -57,14 +61,18 @@ def problem_for(task: Task, budget_epochs: int, prior: tuple[PriorCurve, ...] = 
 
 @dataclass
 class _Study:
-    """A strategy and its bookkeeping: epochs committed (finished and in flight), tells made."""
+    """A strategy and its bookkeeping: epochs charged (finished and in flight), tells made, the
+    plan of every trial asked (from scratch or continuing)."""
 
     strategy: Strategy
     budget: int
+    continuations: Continuations
     committed: int = 0
     told: int = 0
     closed: bool = False  # the strategy broke its contract: it is asked nothing more
+    replaying: bool = False  # a resumed study rebuilding itself from its records
     asked_after: dict[int, int] = field(default_factory=dict)
+    plans: dict[int, Plan] = field(default_factory=dict)
 
     def ask(self) -> TrialSpec | None:
         """The strategy's next trial within what is left of the budget, or None."""
@@ -72,21 +80,47 @@ class _Study:
             return None
         left = self.budget - self.committed
         spec = self.strategy.ask(left)
-        if spec is not None and not 1 <= spec.epochs <= left:
+        if spec is None:
+            return None
+        if not 1 <= spec.epochs <= self.strategy.problem.max_epochs:
             self.closed = True  # a strategy that breaks its contract ends its own study
             return None
-        if spec is not None:
-            self.committed += spec.epochs
-            self.asked_after[spec.trial_id] = self.told
+        plan = self.continuations.plan(spec, check_files=not self.replaying)
+        if spec.epochs - plan.continued_from > left:
+            self.continuations.release(plan)
+            self.closed = True
+            return None
+        self.plans[spec.trial_id] = plan
+        self.committed += spec.epochs - plan.continued_from
+        self.asked_after[spec.trial_id] = self.told
         return spec
 
-    def tell(self, spec: TrialSpec, result: Result | None) -> None:
+    def settle(self, spec: TrialSpec, continued_from: int) -> None:
+        """A replayed trial is charged what its record says it was (a checkpoint found
+        missing then made it train from scratch; another cap may have kept more)."""
+        plan = self.plans[spec.trial_id]
+        self.committed += plan.continued_from - continued_from
+        if plan.continued_from != continued_from:  # not run again: its charge and save matter
+            self.plans[spec.trial_id] = Plan(save=plan.save)
+
+    def replan(self, spec: TrialSpec) -> None:
+        """Plan again, now that the checkpoint folder is reconciled, a trial asked while
+        replaying that has no record (it runs again)."""
+        self.committed -= spec.epochs - self.plans[spec.trial_id].continued_from
+        plan = self.continuations.plan(spec)  # its start's file is checked (and held) now
+        self.plans[spec.trial_id] = plan
+        self.committed += spec.epochs - plan.continued_from
+
+    def tell(self, spec: TrialSpec, record: TrialRecord, result: Result | None) -> None:
+        """Note the committed ``record`` (it may be continued now) and tell the strategy."""
+        plan = self.plans.pop(spec.trial_id)
+        self.continuations.ended(spec, record, result, plan, files=not self.replaying)
         self.strategy.tell(spec, result.for_strategy() if result is not None else None)
         self.told += 1
 
 
 def _record(
-    strategy: str, seed: int, outcome: Outcome, clock_start: float, asked_after: int
+    strategy: str, seed: int, outcome: Outcome, clock_start: float, asked_after: int, plan: Plan
 ) -> TrialRecord:
     """The store's record of an ended evaluation; times on the study clock."""
     spec, result = outcome.spec, outcome.result
@@ -106,6 +140,7 @@ def _record(
         end=outcome.end - clock_start,
         extra={**result.extra, "epoch_seconds": list(result.epoch_seconds)} if result else {},
         asked_after=asked_after,
+        continued_from=plan.continued_from,
     )
 
 
@@ -122,14 +157,16 @@ def _result(record: TrialRecord) -> Result | None:
         epochs=record.epochs,
         epoch_seconds=tuple(record.extra.get("epoch_seconds", ())),
         extra=extra,
+        continued_from=record.continued_from,
     )
 
 
 def _replay(study: _Study, history: Sequence[TrialRecord]) -> list[TrialSpec]:
     """Rebuild ``study`` from ``history`` (records in store order, the order they were told).
 
-    Returns the trials asked again that have no record, to run first. Raises ResumeError when
-    the strategy proposes anything else than it did.
+    Returns the trials asked again that have no record, to run first (planned again once the
+    checkpoint folder is reconciled). Raises ResumeError when the strategy proposes anything
+    else than it did.
     """
     name, seed = study.strategy.name, study.strategy.seed
     if any(r.asked_after is None for r in history):
@@ -140,7 +177,9 @@ def _replay(study: _Study, history: Sequence[TrialRecord]) -> list[TrialSpec]:
     def tell_until(count: int) -> None:
         while study.told < count:
             record = history[study.told]
-            study.tell(specs[record.trial_id], _result(record))
+            study.tell(specs[record.trial_id], record, _result(record))
+
+    study.replaying = True
 
     for record in sorted(history, key=lambda r: r.trial_id):
         tell_until(record.asked_after)
@@ -157,8 +196,13 @@ def _replay(study: _Study, history: Sequence[TrialRecord]) -> list[TrialSpec]:
                 f"{record.epochs} epochs of {record.config}, the strategy now proposes "
                 f"{proposed}; is it deterministic?"
             )
+        study.settle(spec, record.continued_from)
         specs[spec.trial_id] = spec
     tell_until(len(history))
+    study.replaying = False
+    study.continuations.reconcile()
+    for spec in lost:
+        study.replan(spec)
     return lost
 
 
@@ -167,7 +211,7 @@ def _summary(task: Task, name: str, seed: int, records: list[TrialRecord]) -> St
     return StudySummary(
         strategy=name,
         seed=seed,
-        epochs_spent=sum(r.epochs for r in records),
+        epochs_spent=sum(r.charged_epochs for r in records),
         trials=len(records),
         crashed=sum(r.status is Status.CRASHED for r in records),
         best_val=best.curve[-1] if best else None,
@@ -175,11 +219,17 @@ def _summary(task: Task, name: str, seed: int, records: list[TrialRecord]) -> St
     )
 
 
-def _diagnostics(task: Task, strategy: Strategy, prior: tuple[PriorCurve, ...]) -> dict:
+def _diagnostics(
+    task: Task, strategy: Strategy, prior: tuple[PriorCurve, ...], continuations: Continuations
+) -> dict:
     """What is stored with a finished study: the strategy's own diagnostics, how many prior
-    curves it was given, and, in a replay, the true full-fidelity objective of every candidate
-    its predictor ranked (``candidates[i]["truth"]``), looked up only after the study ended."""
+    curves it was given, what continuation did (trials continued; live, checkpoints written,
+    evicted and the most bytes they held at once), and, in a replay, the true full-fidelity
+    objective of every candidate its predictor ranked (``candidates[i]["truth"]``), looked up
+    only after the study ended."""
     info = dict(strategy.diagnostics())
+    if continuations.enabled:
+        info["continuation"] = dict(continuations.stats)
     if prior:
         info["prior_curves"] = len(prior)
     candidates = info.get("predictor", {}).get("candidates")
@@ -198,6 +248,9 @@ def run_study(
     executor: Executor | None = None,
     resume: bool = False,
     prior: tuple[PriorCurve, ...] = (),
+    continuation: bool = True,
+    checkpoints: Path | None = None,
+    checkpoint_bytes: int | None = None,
 ) -> StudySummary:
     """Run one strategy with one seed until its budget or its proposals run out.
 
@@ -206,16 +259,29 @@ def run_study(
     ``executor`` evaluates ``task`` (default: serially in this process). With ``resume``, the
     study continues from its records in ``store`` (a finished one is not run again); the study
     clock goes on from its last recorded end. ``prior`` is the recorded curves the strategy
-    may read (``Problem.prior``; give them only to strategies that use them). Raises
-    ResumeError when the replay diverges, and lets a task's DataError through (no usable
-    data: the run cannot go on).
+    may read (``Problem.prior``; give them only to strategies that use them).
+    With ``continuation``, a configuration asked again at more epochs continues its earlier
+    training: for free of files in a replay; for a live task only with ``checkpoints``, the
+    folder of this study's checkpoint files (held under ``checkpoint_bytes``; emptied when the
+    study ends), else from scratch. Raises ResumeError when the replay diverges, and lets a
+    task's DataError through (no usable data: the run cannot go on).
     """
     executor = executor or SerialExecutor(task)
     records = store.records(strategy_name, seed) if resume else []
+    replay = isinstance(task, ReplayTask)
+    continuations = Continuations(
+        task.max_epochs,
+        enabled=continuation and (replay or checkpoints is not None),
+        folder=None if replay else checkpoints,
+        cap_bytes=checkpoint_bytes,
+    )
     if resume and store.is_finished(strategy_name, seed):
+        continuations.close()  # what a stop right after the study ended left behind
         return _summary(task, strategy_name, seed, records)
+    if continuations.folder is not None:
+        continuations.folder.mkdir(parents=True, exist_ok=True)
     strategy = make_strategy(strategy_name, problem_for(task, budget_epochs, prior), seed)
-    study = _Study(strategy, budget_epochs)
+    study = _Study(strategy, budget_epochs, continuations)
     backlog = deque(_replay(study, records))
     clock_start = executor.now() - max((r.end for r in records), default=0.0)
     running = 0
@@ -224,18 +290,21 @@ def run_study(
             spec = backlog.popleft() if backlog else study.ask()
             if spec is None:
                 break  # nothing to run now: wait for a result, or end when none is in flight
-            executor.submit(spec, seed)
+            executor.submit(spec, seed, study.plans[spec.trial_id])
             running += 1
         if not running:
             break
         for outcome in executor.wait():
             running -= 1
-            asked_after = study.asked_after[outcome.spec.trial_id]
-            record = _record(strategy_name, seed, outcome, clock_start, asked_after)
+            spec = outcome.spec
+            asked_after, plan = study.asked_after[spec.trial_id], study.plans[spec.trial_id]
+            record = _record(strategy_name, seed, outcome, clock_start, asked_after, plan)
             store.add(record)
             records.append(record)
-            study.tell(outcome.spec, outcome.result)
+            study.tell(spec, record, outcome.result)
             if on_trial is not None:
                 on_trial(record)
-    store.finish_study(strategy_name, seed, _diagnostics(task, strategy, prior))
+    diagnostics = _diagnostics(task, strategy, prior, continuations)
+    store.finish_study(strategy_name, seed, diagnostics)
+    continuations.close()
     return _summary(task, strategy_name, seed, records)

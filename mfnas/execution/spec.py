@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from mfnas.execution.checkpoints import DEFAULT_CHECKPOINT_MB
 from mfnas.replay.modes import MODES
 from mfnas.replay.table import TableError
 from mfnas.strategies import STRATEGIES
@@ -26,8 +27,9 @@ DEFAULT_STRATEGIES = ("random", "smac-hb")
 #: for: strategies plan their rungs and designs up front, and far beyond these they run out of
 #: memory before the first trial.
 MAX_BUDGET, MAX_SEEDS = 10_000, 1_000
-#: Run arguments a run.json written before they existed lacks, as those runs had them.
-_OLD_DEFAULTS: dict[str, Any] = {"mode": "live", "replay_from": None}
+#: Run arguments a run.json written before they existed lacks, as those runs had them (every
+#: evaluation then trained from scratch).
+_OLD_DEFAULTS: dict[str, Any] = {"mode": "live", "replay_from": None, "continuation": False}
 
 
 class SpecError(ValueError):
@@ -37,10 +39,12 @@ class SpecError(ValueError):
 @dataclass(frozen=True)
 class RunSpec:
     """One run: ``strategies`` each search ``task`` once per seed ``0..seeds-1``, spending
-    ``budget`` full trainings' worth of epochs (``budget * max_epochs``, every evaluation
-    counted). ``max_epochs`` is the full fidelity (None: the task's own); ``space`` a ConfigSpace
-    YAML file searched instead of the task's (live runs only); ``mode`` one of ``MODES``;
-    ``replay_from`` the recording or surrogate a replay reads (None: the task's own).
+    ``budget`` full trainings' worth of epochs (``budget * max_epochs``, the epochs every
+    evaluation trained). ``max_epochs`` is the full fidelity (None: the task's own); ``space`` a
+    ConfigSpace YAML file searched instead of the task's (live runs only); ``mode`` one of
+    ``MODES``; ``replay_from`` the recording or surrogate a replay reads (None: the task's own).
+    With ``continuation``, a configuration asked again at more epochs continues its training
+    and pays only the new epochs (``mfnas.execution.checkpoints``); without, it retrains.
 
     Construction validates every field and raises SpecError.
     """
@@ -53,6 +57,7 @@ class RunSpec:
     space: str | None = None
     mode: str = "live"
     replay_from: str | None = None
+    continuation: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "strategies", tuple(self.strategies))
@@ -71,6 +76,8 @@ class RunSpec:
         for name, most in (("budget", MAX_BUDGET), ("seeds", MAX_SEEDS)):
             if getattr(self, name) > most:
                 raise SpecError(f"{name} must be at most {most:,}, got {getattr(self, name):,}")
+        if not isinstance(self.continuation, bool):
+            raise SpecError(f"continuation must be on or off, got {self.continuation!r}")
         if self.mode not in MODES:
             raise SpecError(f"unknown mode {self.mode!r}; choose from {', '.join(MODES)}")
         try:
@@ -115,6 +122,8 @@ class RunSpec:
         for name in ("max_epochs", "space", "replay_from"):
             if getattr(self, name) is not None:
                 argv += [f"--{name.replace('_', '-')}", str(getattr(self, name))]
+        if not self.continuation:
+            argv += ["--continuation", "off"]
         return shlex.join(["python", "-m", "mfnas.bench", *argv, "--out", out])
 
 
@@ -140,7 +149,9 @@ class ExecutionOptions:
     """How a run's evaluations run: ``workers`` at once (None: 1; more than 1 starts a local
     Dask cluster; in a replay, simulated workers), on the Dask cluster at ``scheduler``, with
     ``threads`` torch threads in this process, cancelled after ``trial_timeout`` seconds, on
-    ``device``, reading data from ``data_dir``; ``quiet`` hides the progress bar."""
+    ``device``, reading data from ``data_dir``, keeping at most ``checkpoint_mb`` megabytes of
+    checkpoints (live runs with continuation; a smaller cap retrains more, the results stay);
+    ``quiet`` hides the progress bar."""
 
     workers: int | None = None
     scheduler: str | None = None
@@ -148,9 +159,12 @@ class ExecutionOptions:
     trial_timeout: float | None = None
     device: str = "auto"
     data_dir: str | None = None
+    checkpoint_mb: float = DEFAULT_CHECKPOINT_MB
     quiet: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.checkpoint_mb, int | float) or not self.checkpoint_mb >= 0:
+            raise SpecError(f"checkpoint_mb must be a number >= 0, got {self.checkpoint_mb!r}")
         try:  # a device that is not there is refused before any work, whatever the task
             check_device(self.device)
         except ValueError as exc:
@@ -163,3 +177,8 @@ class ExecutionOptions:
     def to_json(self) -> dict[str, Any]:
         """The options as plain JSON values (what ``run.json`` keeps under ``options``)."""
         return asdict(self)
+
+    @property
+    def checkpoint_bytes(self) -> int:
+        """``checkpoint_mb`` in bytes."""
+        return int(self.checkpoint_mb * 2**20)

@@ -35,7 +35,7 @@ from mfnas.direction import Direction
 from mfnas.replay.base import ReplayTask
 from mfnas.replay.table import Recording, read_references
 from mfnas.spaces import config_key, config_vector, plain_config
-from mfnas.tasks.base import Result
+from mfnas.tasks.base import Checkpoint, Result
 
 FORMAT = 1
 META = "surrogate.json"
@@ -298,7 +298,7 @@ class SurrogateTask(ReplayTask):
     The curve of ``epochs`` epochs is the first ``epochs`` points of the full predicted curve,
     so a configuration promoted to more epochs repeats its earlier points. ``test`` is
     predicted only at ``max_epochs``. ``cost`` is ``epochs`` times the predicted seconds per
-    epoch.
+    epoch; a continued evaluation costs its new epochs only.
     """
 
     mode = "surrogate"
@@ -339,16 +339,20 @@ class SurrogateTask(ReplayTask):
         self.check_epochs(epochs)
         return epochs * self._predict(config)[1]
 
-    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+    def _evaluate(
+        self, config: Configuration, epochs: int, seed: int, start: Checkpoint | None = None
+    ) -> Result:
         curve, seconds, test, crashes = self._predict(config)
         if crashes:
             raise RuntimeError("surrogate predicts this configuration crashes")
         points = tuple(float(v) for v in curve[:epochs])
+        done = 0 if start is None else start.epochs
         return Result(
             curve=points,
             val={self.metric: points[-1]},
             test={self.metric: test} if epochs == self.max_epochs else None,
-            seconds=epochs * seconds,
+            seconds=(epochs - done) * seconds,
             epochs=epochs,
             epoch_seconds=(seconds,) * epochs,
+            continued_from=done,
         )

@@ -23,7 +23,7 @@ from mfnas.direction import Direction
 from mfnas.replay.base import ReplayTask
 from mfnas.replay.table import META, TABLE, Recording, TableError, read_references, read_table
 from mfnas.spaces import config_key, config_vector
-from mfnas.tasks.base import Result
+from mfnas.tasks.base import Checkpoint, Result
 
 
 class RecordedCrash(RuntimeError):
@@ -36,7 +36,8 @@ class TabularTask(ReplayTask):
     ``evaluate(config, epochs, seed)`` returns the nearest recording's curve up to ``epochs``,
     its validation objective there, and its final validation and test metrics only at full
     fidelity; the seed is ignored (each configuration was recorded once). ``cost`` is the sum
-    of the recorded epoch seconds; a recorded crash costs its recorded seconds pro rata.
+    of the recorded epoch seconds; a recorded crash costs its recorded seconds pro rata. A
+    continued evaluation costs the recorded seconds of its new epochs only.
     """
 
     mode = "tabular"
@@ -131,18 +132,22 @@ class TabularTask(ReplayTask):
             return recording.crash_seconds * min(1.0, epochs / self.max_epochs)
         return float(sum(recording.epoch_seconds[:epochs]))
 
-    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+    def _evaluate(
+        self, config: Configuration, epochs: int, seed: int, start: Checkpoint | None = None
+    ) -> Result:
         recording = self.nearest(config)
         if not recording.ok:
             raise RecordedCrash(f"recorded configuration {recording.id}: {recording.error}")
         full = epochs == self.max_epochs
         curve = recording.curve[:epochs]
+        done = 0 if start is None else start.epochs
         return Result(
             curve=curve,
             val=dict(recording.val or {}) if full else {self.metric: curve[-1]},
             test=dict(recording.test or {}) if full else None,
-            seconds=float(sum(recording.epoch_seconds[:epochs])),
+            seconds=float(sum(recording.epoch_seconds[done:epochs])),
             epochs=epochs,
             epoch_seconds=recording.epoch_seconds[:epochs],
             extra={"recorded_id": recording.id},
+            continued_from=done,
         )

@@ -14,9 +14,12 @@ fixed when they are asked:
   trial returns its curve, the epochs not reported before are reported step by step (step =
   epoch number, value = that epoch's cost), calling ``should_prune`` after each step below
   ``max_epochs``. Pruned: the Optuna trial is told PRUNED and ends. Not pruned: the same Optuna
-  trial continues with a new mfnas trial at its next rung (retrained from scratch, as the
-  runner works today; the budget counts every retraining, and the task's per-config seed makes
-  the first epochs repeat). At ``max_epochs`` the trial is told COMPLETE with its final cost.
+  trial continues with a new mfnas trial at its next rung, which the runner continues from the
+  previous rung's checkpoint (continuation on, the default): one Optuna trial is one training,
+  paused at its rungs and charged each epoch once, as Optuna's own users run it. With
+  ``--continuation off`` each rung retrains from scratch (the per-config seed makes its first
+  epochs repeat) and pays for them again. At ``max_epochs`` the trial is told COMPLETE with its
+  final cost.
   A crashed mfnas trial fails its Optuna trial.
 - Promotions are proposed before new trials. The bracket of a trial is read from the pruner
   (a private helper of Optuna's); should that helper go away, every trial climbs bracket 0's

@@ -16,8 +16,9 @@ from mfnas.tasks.device import check_device
 
 
 class ResultError(ValueError):
-    """An evaluation's result breaks the Task contract (wrong curve length, non-finite values):
-    the trial is recorded crashed with this error's text."""
+    """An evaluation's result breaks the Task contract (wrong curve length, non-finite values,
+    a continuation that rewrote its prefix): the trial is recorded crashed with this error's
+    text."""
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,12 @@ class Result:
     ``curve[e]`` is the validation objective after epoch ``e + 1``; ``len(curve) == epochs``.
     ``val`` and ``test`` hold every reported metric of the model after its last epoch;
     ``test`` is recorded for the store but is never shown to strategies (see ``for_strategy``).
-    ``seconds`` is the cost (training + evaluation) and ``epoch_seconds`` its per-epoch split.
+    ``epoch_seconds`` is the training + validation time of every epoch of the curve.
+    A training continued from a checkpoint after epoch ``continued_from`` holds the whole
+    curve (the checkpoint's prefix, then the new epochs); ``seconds`` is the cost of this
+    evaluation only (its ``epochs - continued_from`` epochs, and the final evaluation).
+    ``state`` is the task's training state after the last epoch (what a ``Checkpoint`` keeps);
+    it is set only when ``Task.evaluate`` was asked to ``keep`` it.
     """
 
     curve: tuple[float, ...]
@@ -37,6 +43,8 @@ class Result:
     epochs: int
     epoch_seconds: tuple[float, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    continued_from: int = 0
+    state: Any = field(default=None, repr=False, compare=False)
 
     @property
     def objective(self) -> float:
@@ -49,8 +57,27 @@ class Result:
         return all(math.isfinite(v) for v in values)
 
     def for_strategy(self) -> Result:
-        """A copy without test metrics: strategies select on validation only."""
-        return replace(self, test=None)
+        """A copy without test metrics or state: strategies select on validation only."""
+        return replace(self, test=None, state=None)
+
+    @property
+    def charged_epochs(self) -> int:
+        """The epochs this evaluation trained (what a budget pays for)."""
+        return self.epochs - self.continued_from
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A training paused after ``result.epochs`` epochs: ``result`` is what those epochs gave
+    (its test metrics may be absent) and ``state`` the task's own training state then (model,
+    optimizer and random-generator state; None for replay tasks, whose curves are recorded)."""
+
+    result: Result
+    state: Any = None
+
+    @property
+    def epochs(self) -> int:
+        return self.result.epochs
 
 
 class Task(ABC):
@@ -63,6 +90,13 @@ class Task(ABC):
     ``_evaluate`` must be deterministic for a given ``(config, epochs, seed)`` where the
     libraries allow it, and must raise (not return garbage) when training fails; ``evaluate``
     checks what goes in and what comes out around it.
+
+    Continuation: the first ``e`` epochs of a longer training are an ``e``-epoch training (the
+    training is seeded per (configuration, seed) and nothing depends on the total epoch
+    count), so ``_evaluate(config, epochs, seed, start)`` given the ``Checkpoint`` of an
+    earlier evaluation of the same (config, seed) trains only the epochs after it and returns
+    what training ``epochs`` epochs from scratch returns (``continued_from`` and ``seconds``
+    aside), its ``state`` set so that it can be continued in turn.
     """
 
     name: str
@@ -88,23 +122,42 @@ class Task(ABC):
                 f"epochs must be in {self.min_epochs}..{self.max_epochs}, got {epochs}"
             )
 
-    def evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
-        """Train ``config`` from scratch for ``epochs`` epochs with ``seed``; return its Result.
+    def evaluate(
+        self,
+        config: Configuration,
+        epochs: int,
+        seed: int,
+        start: Checkpoint | None = None,
+        keep: bool = False,
+    ) -> Result:
+        """Train ``config`` for ``epochs`` epochs with ``seed``, from scratch or continuing
+        ``start`` (a checkpoint of the same config and seed, before ``epochs``); return its
+        Result, holding its training ``state`` when ``keep``.
 
-        Raises ValueError for epochs outside the fidelity range (before any work), whatever
-        the hook raises when training fails, and ResultError when the hook's Result has not
-        one curve point per epoch or holds a non-finite value (a diverged training).
+        Raises ValueError for epochs outside the fidelity range or a start not before them
+        (before any work), whatever the hook raises when training fails, and ResultError when
+        the hook's Result has not one curve point per epoch, holds a non-finite value (a
+        diverged training) or does not begin with the start's curve.
         """
         self.check_epochs(epochs)
-        result = self._evaluate(config, int(epochs), int(seed))
+        if start is not None and not 1 <= start.epochs < epochs:
+            raise ValueError(f"cannot continue a training of {start.epochs} epochs to {epochs}")
+        result = self._evaluate(config, int(epochs), int(seed), start)
         if len(result.curve) != epochs:
             raise ResultError(f"task returned {len(result.curve)} curve points for {epochs} epochs")
         if not result.is_finite():
             raise ResultError("non-finite metric (diverged)")
-        return result
+        if start is not None and (
+            result.continued_from != start.epochs
+            or result.curve[: start.epochs] != start.result.curve
+        ):
+            raise ResultError(f"the continuation from epoch {start.epochs} changed its prefix")
+        return result if keep else replace(result, state=None)
 
     @abstractmethod
-    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+    def _evaluate(
+        self, config: Configuration, epochs: int, seed: int, start: Checkpoint | None = None
+    ) -> Result:
         """The task's own training (the hook of ``evaluate``, which checks around it)."""
 
     def data_card(self) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from ConfigSpace import Configuration, ConfigurationSpace
 
 from mfnas.spaces import check_subspace
-from mfnas.tasks.base import Result, Task
+from mfnas.tasks.base import Checkpoint, Result, Task
 
 
 class SpaceOverride(Task):
@@ -29,8 +29,10 @@ class SpaceOverride(Task):
     def space(self) -> ConfigurationSpace:
         return self._space
 
-    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
-        return self.task.evaluate(config, epochs, seed)
+    def _evaluate(
+        self, config: Configuration, epochs: int, seed: int, start: Checkpoint | None = None
+    ) -> Result:
+        return self.task.evaluate(config, epochs, seed, start, keep=True)
 
     def references(self) -> dict[str, dict[str, Any]]:
         return self.task.references()

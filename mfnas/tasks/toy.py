@@ -2,6 +2,9 @@
 
 Each configuration has a final score in (0, 1) and a learning-curve speed; curves of different
 configurations cross, and a small noise term is a deterministic function of (config, seed).
+Being analytic, a continued evaluation recomputes its closed-form curve; its training state is
+only the epoch count it reached (so that runs of the toy still write, read and check
+checkpoints).
 ``toy-faulty`` is the same with deterministic crashes and NaN results, to exercise fault
 handling.
 """
@@ -17,7 +20,7 @@ from ConfigSpace import Configuration, ConfigurationSpace
 
 from mfnas.direction import Direction
 from mfnas.spaces import config_seed, load_space
-from mfnas.tasks.base import Result, Task
+from mfnas.tasks.base import Checkpoint, Result, Task
 
 
 class ToyTask(Task):
@@ -50,8 +53,13 @@ class ToyTask(Task):
         final = 0.9 / (1.0 + math.exp(-4.0 * (quality - 0.5)))
         return final, max(tau, 0.3)
 
-    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
-        start = time.perf_counter()
+    def _evaluate(
+        self, config: Configuration, epochs: int, seed: int, start: Checkpoint | None = None
+    ) -> Result:
+        began = time.perf_counter()
+        done = 0 if start is None else start.epochs
+        if start is not None and start.state != {"epochs": done}:
+            raise ValueError(f"not a toy checkpoint after epoch {done}: {start.state!r}")
         final, tau = self._final_and_speed(config)
         rng = np.random.default_rng(config_seed(config, seed))
         steps = np.arange(1, epochs + 1)
@@ -59,14 +67,16 @@ class ToyTask(Task):
         curve = np.clip(curve, 0.0, 0.99)
         last = float(curve[-1])
         test = float(np.clip(last + rng.normal(0.0, 0.01), 0.0, 0.99))
-        seconds = time.perf_counter() - start
+        seconds = time.perf_counter() - began
         return Result(
             curve=tuple(float(v) for v in curve),
             val={"score": last},
             test={"score": test},
             seconds=seconds,
             epochs=epochs,
-            epoch_seconds=(seconds / epochs,) * epochs,
+            epoch_seconds=(seconds / (epochs - done),) * epochs,
+            continued_from=done,
+            state={"epochs": epochs},
         )
 
 
@@ -80,11 +90,13 @@ class FaultyToyTask(ToyTask):
     crash_rate = 0.20
     nan_rate = 0.05
 
-    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+    def _evaluate(
+        self, config: Configuration, epochs: int, seed: int, start: Checkpoint | None = None
+    ) -> Result:
         draw = np.random.default_rng((seed, 0xFA17)).random()  # independent of the curve noise
         if draw < self.crash_rate:
             raise RuntimeError("simulated training failure")
-        result = super()._evaluate(config, epochs, seed)
+        result = super()._evaluate(config, epochs, seed, start)
         if draw < self.crash_rate + self.nan_rate:
             return replace(result, curve=(*result.curve[:-1], math.nan))
         return result

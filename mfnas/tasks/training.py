@@ -1,4 +1,5 @@
-"""What every trainer of the suite shares: the optimizers, a seeded training, the epoch loop."""
+"""What every trainer of the suite shares: the optimizers, a seeded training, the epoch loop,
+and what pausing and continuing a training needs (its state, and its Result put together)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any, TypeVar
 
 import torch
 
-from mfnas.tasks.base import Result
+from mfnas.tasks.base import Checkpoint, Result
 
 SGD_MOMENTUM = 0.9
 
@@ -55,6 +56,56 @@ def seeded(device: torch.device, seed: int) -> Iterator[torch.Generator]:
         yield torch.Generator(device=device).manual_seed(seed)
 
 
+def training_state(
+    model: torch.nn.Module, optimizer: torch.optim.Optimizer, generator: torch.Generator
+) -> dict[str, Any]:
+    """What continuing a training needs, on the CPU: the model's and the optimizer's state, the
+    data generator's state and the global torch RNG's (dropout draws from it; inside
+    ``seeded`` it is the training's own)."""
+    device = generator.device
+    rng = torch.cuda.get_rng_state(device) if device.type == "cuda" else torch.get_rng_state()
+    return {
+        "model": _on_cpu(model.state_dict()),
+        "optimizer": _on_cpu(optimizer.state_dict()),
+        "generator": generator.get_state(),
+        "rng": rng,
+    }
+
+
+def restore_training(
+    state: dict[str, Any],
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    generator: torch.Generator,
+) -> None:
+    """Put a ``training_state`` back into a freshly built model, optimizer and generator (call
+    it inside ``seeded``, after building them: building draws from the global RNG)."""
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    generator.set_state(state["generator"])
+    device = generator.device
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(state["rng"], device)
+    else:
+        torch.set_rng_state(state["rng"])
+
+
+def _on_cpu(value: Any) -> Any:
+    """``value`` (a state dict, nested) with every tensor copied to the CPU (kept if there)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    if isinstance(value, dict):
+        return {key: _on_cpu(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_on_cpu(item) for item in value)
+    return value
+
+
+def done_epochs(start: Checkpoint | None) -> int:
+    """The epochs a training continuing ``start`` begins after (0 from scratch)."""
+    return 0 if start is None else start.epochs
+
+
 def train_epochs(
     epochs: int, train_epoch: Callable[[], float], validate: Callable[[], T]
 ) -> tuple[list[float], list[T], list[float]]:
@@ -84,16 +135,22 @@ def training_result(
     losses: Sequence[float],
     epoch_seconds: Sequence[float],
     started: float,
+    start: Checkpoint | None = None,
+    state: dict[str, Any] | None = None,
 ) -> Result:
-    """The Result of a training whose per-epoch validation metrics are ``vals``: the curve of
-    ``objective``, the last validation and the ``test`` metrics, the seconds since ``started``
-    (a ``time.perf_counter`` reading) and ``extra["train_loss"]``."""
+    """The Result of a training whose per-epoch validation metrics are ``vals`` (of the epochs
+    after ``start``, when it continued one): the curve of ``objective`` (``start``'s first), the
+    last validation and the ``test`` metrics, the seconds since ``started`` (a
+    ``time.perf_counter`` reading), ``extra["train_loss"]`` and the training ``state``."""
+    before = start.result if start is not None else Result((), {}, None, 0.0, 0)
     return Result(
-        curve=tuple(val[objective] for val in vals),
+        curve=(*before.curve, *(val[objective] for val in vals)),
         val=vals[-1],
         test=test,
         seconds=time.perf_counter() - started,
-        epochs=len(vals),
-        epoch_seconds=tuple(epoch_seconds),
-        extra={"train_loss": tuple(losses)},
+        epochs=before.epochs + len(vals),
+        epoch_seconds=(*before.epoch_seconds, *epoch_seconds),
+        extra={"train_loss": (*before.extra.get("train_loss", ()), *losses)},
+        continued_from=before.epochs,
+        state=state,
     )

@@ -162,7 +162,7 @@ class StrategySuite:
         tmp_path: Path,
     ) -> None:
         records = study(tmp_path, task, strategy_name, 0, budget, toy_prior)
-        assert records and sum(r.epochs for r in records) <= budget * task.max_epochs
+        assert records and sum(r.charged_epochs for r in records) <= budget * task.max_epochs
         best = incumbent(records, task.max_epochs, task.direction)
         assert best is not None and best.epochs == task.max_epochs
         for record in records:  # records hold plain Python types only
@@ -228,7 +228,7 @@ class StrategySuite:
                 budget = 4 * task.max_epochs
                 run_study(task, strategy_name, 0, budget, store, executor=executor, prior=prior)
                 records = store.records()
-            assert sum(r.epochs for r in records) <= budget
+            assert sum(r.charged_epochs for r in records) <= budget
             best = incumbent(records, task.max_epochs, Direction.MAXIMIZE)
             recorded = isinstance(task, TabularTask)  # a table names the recording it answered
             assert best is not None and ("recorded_id" in best.extra) == recorded

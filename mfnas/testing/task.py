@@ -12,6 +12,10 @@ What it proves, with one configuration (fixture ``config``) trained for the task
 - the same (config, epochs, seed) gives the same curve, validation and test metrics (on CPU);
 - the first ``short`` epochs of the long training equal the short training: training is
   seeded per configuration and seed, with no schedule depending on the total epochs;
+- continuing the short training (its ``Checkpoint``, the state passed through a pickle as a
+  checkpoint file holds it) to the long one gives the long training's curve, validation and
+  test metrics and training losses exactly (bitwise on CPU) and says where it continued from;
+  a trained task keeps its training state only when asked;
 - the task pickles (Dask sends it to workers), a trained task without its caches, and the
   unpickled copy evaluates alike;
 - ``space`` is the space the task declares (fixture ``declared_space``: by default its
@@ -46,9 +50,10 @@ import numpy as np
 import pytest
 from ConfigSpace import Configuration, ConfigurationSpace
 
+from mfnas.replay.base import ReplayTask
 from mfnas.spaces import load_space
 from mfnas.strategies.configs import sample_config
-from mfnas.tasks.base import Result, Task, TrainedTask
+from mfnas.tasks.base import Checkpoint, Result, Task, TrainedTask
 
 #: (configuration, epochs, seed, the exception ``evaluate`` raises for it)
 Crash = tuple[Configuration, int, int, type[Exception]]
@@ -110,7 +115,7 @@ class TaskSuite:
         ``long`` on an unpickled copy of the task (``revived``)."""
         short, long = task.min_epochs, task.max_epochs
         return {
-            "short": task.evaluate(config, short, cls.seed),
+            "short": task.evaluate(config, short, cls.seed, keep=True),
             "long": task.evaluate(config, long, cls.seed),
             "again": task.evaluate(config, long, cls.seed),
             "revived": pickle.loads(pickle.dumps(task)).evaluate(config, long, cls.seed),
@@ -138,6 +143,22 @@ class TaskSuite:
         self, task: Task, runs: dict[str, Result]
     ) -> None:
         assert runs["long"].curve[: task.min_epochs] == runs["short"].curve
+
+    def test_continuing_a_training_gives_the_training_from_scratch(
+        self, task: Task, config: Configuration, runs: dict[str, Result]
+    ) -> None:
+        short, long = runs["short"], runs["long"]
+        if short.epochs == long.epochs:
+            pytest.skip("the task has one fidelity only")
+        start = Checkpoint(short.for_strategy(), pickle.loads(pickle.dumps(short.state)))
+        continued = task.evaluate(config, long.epochs, self.seed, start, keep=True)
+        assert same(continued, long)
+        assert continued.extra.get("train_loss") == long.extra.get("train_loss")
+        assert continued.continued_from == short.epochs
+        assert continued.charged_epochs == long.epochs - short.epochs
+        assert len(continued.epoch_seconds) in (0, long.epochs)
+        if not isinstance(task, ReplayTask):  # replayed curves need no state
+            assert long.state is None and continued.state is not None
 
     def test_the_task_pickles_and_its_copy_evaluates_alike(
         self, task: Task, runs: dict[str, Result]

@@ -17,7 +17,7 @@ from ConfigSpace import Configuration
 
 from mfnas.data.movielens import DataError
 from mfnas.replay.base import ReplayTask
-from mfnas.tasks.base import Result
+from mfnas.tasks.base import Checkpoint, Result
 from mfnas.tasks.toy import ToyTask
 
 RENDEZVOUS_SECONDS = 60.0  # the longest an evaluation waits for the others of its rendezvous
@@ -53,14 +53,17 @@ class ScriptedToy(ReplayTask, ToyTask):
                 raise TimeoutError(f"only {met} of {count} evaluations ran at once")
             time.sleep(0.01)
 
-    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+    def _evaluate(
+        self, config: Configuration, epochs: int, seed: int, start: Checkpoint | None = None
+    ) -> Result:
         if epochs == self.RAISES:
             raise RuntimeError("scripted failure")
         if epochs == self.NO_DATA:
             raise DataError("scripted: no data")
         if self.rendezvous is not None:
             self._meet(*self.rendezvous)
-        result = replace(super()._evaluate(config, epochs, seed), seconds=self.cost(config, epochs))
+        result = super()._evaluate(config, epochs, seed, start)
+        result = replace(result, seconds=float(result.charged_epochs))
         if epochs == self.NON_FINITE:
             return replace(result, curve=(*result.curve[:-1], math.nan))
         return result
@@ -75,10 +78,12 @@ class BlockingToy(ToyTask):
         super().__init__()
         self.marker = marker
 
-    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+    def _evaluate(
+        self, config: Configuration, epochs: int, seed: int, start: Checkpoint | None = None
+    ) -> Result:
         try:
             os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
         except FileExistsError:
-            return super()._evaluate(config, epochs, seed)
+            return super()._evaluate(config, epochs, seed, start)
         while True:  # until the process is told to end
             time.sleep(1.0)

@@ -13,7 +13,7 @@ from ConfigSpace import Configuration
 
 from mfnas.direction import Direction
 from mfnas.spaces import plain_config
-from mfnas.tasks.base import Result, TrainedTask
+from mfnas.tasks.base import Checkpoint, Result, TrainedTask
 from mfnas.tasks.device import resolve_device
 from mfnas.tasks.image.data import ImageSplit, load_digits_split
 from mfnas.tasks.image.model import ImageConfig
@@ -50,10 +50,13 @@ class CnnTask(TrainedTask):
             self._split = self.load_split()
         return self._split
 
-    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+    def _evaluate(
+        self, config: Configuration, epochs: int, seed: int, start: Checkpoint | None = None
+    ) -> Result:
         if self._trainer is None:
             self._trainer = ImageTrainer(self.split, resolve_device(self.device))
-        return self._trainer.run(ImageConfig(**plain_config(config)), int(epochs), int(seed))
+        image_config = ImageConfig(**plain_config(config))
+        return self._trainer.run(image_config, int(epochs), int(seed), start)
 
 
 class ImageTask(CnnTask):

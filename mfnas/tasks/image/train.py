@@ -8,16 +8,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mfnas.tasks.base import Result
+from mfnas.tasks.base import Checkpoint, Result
 from mfnas.tasks.image.data import ImageSplit
 from mfnas.tasks.image.metrics import classification_metrics
 from mfnas.tasks.image.model import ImageConfig, build_cnn
 from mfnas.tasks.training import (
     check_optimizer,
+    done_epochs,
     make_optimizer,
+    restore_training,
     seeded,
     train_epochs,
     training_result,
+    training_state,
 )
 
 OBJECTIVE = "accuracy"
@@ -25,7 +28,7 @@ EVAL_BATCH = 512  # images per forward pass when scoring (bounds memory on 28x28
 
 
 class ImageTrainer:
-    """Trains configurations from scratch on one split and device.
+    """Trains configurations (from scratch, or continuing a checkpoint) on one split and device.
 
     Built once per (split, device) and reused: it keeps the train, validation and test images
     and labels on the device as whole tensors.
@@ -41,8 +44,12 @@ class ImageTrainer:
             for name, index in (("train", split.train), ("val", split.val), ("test", split.test))
         }
 
-    def run(self, config: ImageConfig, epochs: int, seed: int) -> Result:
+    def run(
+        self, config: ImageConfig, epochs: int, seed: int, start: Checkpoint | None = None
+    ) -> Result:
         """Train ``config`` for ``epochs`` epochs with ``seed``; validate after every epoch.
+        With ``start`` (a checkpoint of the same config and seed), restore its state and train
+        only the epochs after it: the Result is the same as from scratch (bitwise on CPU).
 
         Each epoch draws a fresh permutation of the training images and takes its
         ``floor(n_train / batch_size)`` full mini-batches (the rest waits for a later
@@ -65,13 +72,16 @@ class ImageTrainer:
             model = build_cnn(config, tuple(images.shape[1:]), self.split.n_classes)
             model.to(self.device)
             optimizer = make_optimizer(config, model.parameters(), self.device)
+            if start is not None:
+                restore_training(start.state, model, optimizer, generator)
             losses, vals, epoch_seconds = train_epochs(
-                epochs,
+                epochs - done_epochs(start),
                 lambda: self._epoch(model, optimizer, config.batch_size, generator),
                 lambda: self._metrics(model, "val"),
             )
             test = self._metrics(model, "test")
-        return training_result(OBJECTIVE, vals, test, losses, epoch_seconds, started)
+            state = training_state(model, optimizer, generator)
+        return training_result(OBJECTIVE, vals, test, losses, epoch_seconds, started, start, state)
 
     def _batches(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
         """Index tensors of the full mini-batches of one fresh permutation of the train part."""

@@ -10,7 +10,7 @@ import numpy as np
 from ConfigSpace import Configuration
 
 from mfnas.direction import Direction
-from mfnas.tasks.base import Result, TrainedTask
+from mfnas.tasks.base import Checkpoint, Result, TrainedTask
 from mfnas.tasks.device import resolve_device
 from mfnas.tasks.rating.config import RatingConfig
 from mfnas.tasks.rating.metrics import METRICS, RatingEvaluator
@@ -67,7 +67,9 @@ class RatingTask(TrainedTask):
 
         return reference_rows(self.split)
 
-    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+    def _evaluate(
+        self, config: Configuration, epochs: int, seed: int, start: Checkpoint | None = None
+    ) -> Result:
         if self._run is None:
             split, device = self.split, resolve_device(self.device)
             trainer = RatingTrainer(split.n_users, split.n_items, split.train, device)
@@ -75,7 +77,12 @@ class RatingTask(TrainedTask):
             self._run = trainer, *evaluators
         trainer, validation, testing = self._run
         return trainer.run(
-            RatingConfig.from_mapping(dict(config)), int(epochs), int(seed), validation, testing
+            RatingConfig.from_mapping(dict(config)),
+            int(epochs),
+            int(seed),
+            validation,
+            testing,
+            start,
         )
 
     def cross_validate(

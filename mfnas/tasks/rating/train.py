@@ -9,16 +9,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mfnas.tasks.base import Result
+from mfnas.tasks.base import Checkpoint, Result
 from mfnas.tasks.rating.config import RatingConfig
 from mfnas.tasks.rating.metrics import RatingEvaluator
 from mfnas.tasks.rating.models import RatingModel, build_rating_model
 from mfnas.tasks.training import (
     check_optimizer,
+    done_epochs,
     make_optimizer,
+    restore_training,
     seeded,
     train_epochs,
     training_result,
+    training_state,
 )
 
 OBJECTIVE = "rmse"
@@ -28,16 +31,19 @@ OBJECTIVE = "rmse"
 class Fit:
     """A trained model, its mean training loss per epoch, its validation metrics after every
     epoch (empty without a validation evaluator) and the seconds of every epoch (training plus
-    validation)."""
+    validation), of the epochs trained by this fit (after its start, when it continued one),
+    and its training ``state`` after the last."""
 
     model: RatingModel
     losses: tuple[float, ...]
     val: tuple[dict[str, float], ...]
     epoch_seconds: tuple[float, ...]
+    state: dict
 
 
 class RatingTrainer:
-    """Trains configurations from scratch on one set of training ratings and one device.
+    """Trains configurations (from scratch, or continuing a checkpoint) on one set of training
+    ratings and one device.
 
     ``train`` holds (user, item, rating) rows with ids below ``n_users`` and ``n_items``; the
     models start from their mean rating.
@@ -58,9 +64,11 @@ class RatingTrainer:
         epochs: int,
         seed: int,
         validation: RatingEvaluator | None = None,
+        start: Checkpoint | None = None,
     ) -> Fit:
         """Train ``config`` for ``epochs`` epochs with ``seed``, validating after every epoch
-        when ``validation`` is given.
+        when ``validation`` is given; with ``start`` (a checkpoint of the same config and
+        seed), restore its state and train only the epochs after it.
 
         Each epoch visits every training rating once, in a fresh random order, in mini-batches
         of ``batch_size``, minimising the mean squared error of the unclipped predictions with
@@ -75,13 +83,16 @@ class RatingTrainer:
             model = build_rating_model(config, self.n_users, self.n_items, self.mean)
             model = model.to(self.device)
             optimizer = make_optimizer(config, model.parameters(), self.device)
+            if start is not None:
+                restore_training(start.state, model, optimizer, generator)
             losses, vals, epoch_seconds = train_epochs(
-                epochs,
+                epochs - done_epochs(start),
                 lambda: self._epoch(model, optimizer, config.batch_size, generator),
                 lambda: None if validation is None else predict_with(model, validation),
             )
+            state = training_state(model, optimizer, generator)
         val = tuple(v for v in vals if v is not None)
-        return Fit(model, tuple(losses), val, tuple(epoch_seconds))
+        return Fit(model, tuple(losses), val, tuple(epoch_seconds), state)
 
     def run(
         self,
@@ -90,14 +101,17 @@ class RatingTrainer:
         seed: int,
         validation: RatingEvaluator,
         testing: RatingEvaluator,
+        start: Checkpoint | None = None,
     ) -> Result:
-        """``fit`` with ``validation``, then test: ``curve`` is the validation RMSE per epoch,
-        ``val`` and ``test`` the RMSE and MAE after the last epoch, ``seconds`` the whole call,
-        ``extra["train_loss"]`` the mean training MSE per epoch."""
+        """``fit`` with ``validation`` (continuing ``start``), then test: ``curve`` is the
+        validation RMSE per epoch, ``val`` and ``test`` the RMSE and MAE after the last epoch,
+        ``seconds`` the whole call, ``extra["train_loss"]`` the mean training MSE per epoch."""
         started = time.perf_counter()
-        fit = self.fit(config, epochs, seed, validation)
+        fit = self.fit(config, epochs, seed, validation, start)
         test = predict_with(fit.model, testing)
-        return training_result(OBJECTIVE, fit.val, test, fit.losses, fit.epoch_seconds, started)
+        return training_result(
+            OBJECTIVE, fit.val, test, fit.losses, fit.epoch_seconds, started, start, fit.state
+        )
 
     def _epoch(
         self,

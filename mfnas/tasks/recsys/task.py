@@ -8,7 +8,7 @@ from typing import Any
 from ConfigSpace import Configuration
 
 from mfnas.direction import Direction
-from mfnas.tasks.base import Result, TrainedTask
+from mfnas.tasks.base import Checkpoint, Result, TrainedTask
 from mfnas.tasks.device import resolve_device
 from mfnas.tasks.recsys.config import RecsysConfig
 from mfnas.tasks.recsys.split import Split, split_interactions
@@ -60,7 +60,10 @@ class RecsysTask(TrainedTask):
 
         return reference_rows(self.split)
 
-    def _evaluate(self, config: Configuration, epochs: int, seed: int) -> Result:
+    def _evaluate(
+        self, config: Configuration, epochs: int, seed: int, start: Checkpoint | None = None
+    ) -> Result:
         if self._trainer is None:
             self._trainer = Trainer(self.split, resolve_device(self.device))
-        return self._trainer.run(RecsysConfig.from_mapping(dict(config)), int(epochs), int(seed))
+        recsys_config = RecsysConfig.from_mapping(dict(config))
+        return self._trainer.run(recsys_config, int(epochs), int(seed), start)

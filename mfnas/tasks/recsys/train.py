@@ -9,17 +9,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mfnas.tasks.base import Result
+from mfnas.tasks.base import Checkpoint, Result
 from mfnas.tasks.recsys.config import RecsysConfig
 from mfnas.tasks.recsys.metrics import RankingEvaluator
 from mfnas.tasks.recsys.models import Recommender, build_model
 from mfnas.tasks.recsys.split import Split
 from mfnas.tasks.training import (
     check_optimizer,
+    done_epochs,
     make_optimizer,
+    restore_training,
     seeded,
     train_epochs,
     training_result,
+    training_state,
 )
 
 OBJECTIVE = "ndcg@10"
@@ -50,7 +53,7 @@ LOSSES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 
 
 class Trainer:
-    """Trains configurations from scratch on one split and device.
+    """Trains configurations (from scratch, or continuing a checkpoint) on one split and device.
 
     Built once per (split, device) and reused: it keeps the training pairs and the validation
     (mask train, rank validation items) and test (mask train and validation, rank test items)
@@ -67,8 +70,12 @@ class Trainer:
         seen = np.concatenate([split.train, split.val])
         self.testing = RankingEvaluator(*sizes, seen, split.test, device)
 
-    def run(self, config: RecsysConfig, epochs: int, seed: int) -> Result:
+    def run(
+        self, config: RecsysConfig, epochs: int, seed: int, start: Checkpoint | None = None
+    ) -> Result:
         """Train ``config`` for ``epochs`` epochs with ``seed``; validate after every epoch.
+        With ``start`` (a checkpoint of the same config and seed), restore its state and train
+        only the epochs after it: the Result is the same as from scratch (bitwise on CPU).
 
         Each epoch pairs every training interaction (in a fresh random order, in mini-batches
         of ``batch_size``) with ``num_negatives`` items drawn uniformly from all items; an
@@ -89,6 +96,8 @@ class Trainer:
                 config, self.split.n_users, self.split.n_items, self.split.train
             ).to(self.device)
             optimizer = make_optimizer(config, model.parameters(), self.device)
+            if start is not None:
+                restore_training(start.state, model, optimizer, generator)
 
             def validate() -> dict[str, float]:
                 model.eval()
@@ -96,11 +105,14 @@ class Trainer:
                     return self.validation(model.score_all)
 
             losses, vals, epoch_seconds = train_epochs(
-                epochs, lambda: self._epoch(model, optimizer, config, generator), validate
+                epochs - done_epochs(start),
+                lambda: self._epoch(model, optimizer, config, generator),
+                validate,
             )
             with torch.inference_mode():
                 test = self.testing(model.score_all)
-        return training_result(OBJECTIVE, vals, test, losses, epoch_seconds, started)
+            state = training_state(model, optimizer, generator)
+        return training_result(OBJECTIVE, vals, test, losses, epoch_seconds, started, start, state)
 
     def _epoch(
         self,
