@@ -39,7 +39,7 @@ class ScrambledExecutor:
     def now(self) -> float:
         return 0.0
 
-    def submit(self, spec: TrialSpec, seed: int, plan: Plan = SCRATCH) -> None:
+    def submit(self, spec: TrialSpec, seed: int, plan: Plan = SCRATCH, stop_at=None) -> None:
         assert len(self.pending) < self.slots
         self.pending.append((spec, seed, plan))
         charged = sum(s.epochs - p.continued_from for s, _, p in self.pending)

@@ -110,7 +110,8 @@ def predictor_quality(
 def leaderboard_rows(view: RunView) -> list[dict[str, Any]]:
     """One row per strategy (columns ``COLUMNS``), best test mean first, no test mean last."""
     meta, metric, direction = view.meta, view.metric, view.direction
-    reference = _mean_curve(view.curves[REFERENCE]) if REFERENCE in view.curves else None
+    grid, curves = view.budget_curves
+    reference = _mean_curve(curves[REFERENCE]) if REFERENCE in curves else None
     rows = []
     for strategy, group in view.by_strategy.items():
         found = [o.best for o in group if o.best is not None]
@@ -132,7 +133,7 @@ def leaderboard_rows(view: RunView) -> list[dict[str, Any]]:
                 "mean_rank": view.mean_ranks[strategy],
                 "speedup_vs_random": math.nan
                 if reference is None
-                else speedup(reference, _mean_curve(view.curves[strategy]), view.grid, direction),
+                else speedup(reference, _mean_curve(curves[strategy]), grid, direction),
                 "regret_mean": _mean([regret(t, meta.get("replay")) for t in tests]),
                 "prior_data": "yes" if any(i.get("prior_curves") for i in infos) else "",
                 "pred_spearman": spearman,

@@ -40,23 +40,29 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 
 
 def plot_anytime(view: RunView, path: Path) -> Path:
-    """Mean best-so-far validation score (with a 95% bootstrap band) against epochs spent."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for strategy, runs in view.curves.items():
-        complete = ~np.isnan(runs).any(axis=0)
-        if not complete.any():
-            continue
-        x, data = view.grid[complete], runs[:, complete]
-        low, high = bootstrap_band(data)
-        colour = strategy_colour(strategy)
-        ax.plot(x, data.mean(axis=0), color=colour, label=f"{strategy} (n={len(runs)})")
-        ax.fill_between(x, low, high, color=colour, alpha=0.2, linewidth=0)
-    ax.set_xlabel("epochs spent (all evaluations)")
-    ax.set_ylabel(f"best full-fidelity validation {view.metric}")
-    ax.set_title(f"{view.meta['task']}: anytime performance (mean, 95% CI over seeds)")
-    ax.grid(alpha=0.3)
-    if ax.lines:  # no strategy has a complete curve: nothing to label
-        ax.legend(fontsize=8)
+    """Mean best-so-far validation score (with a 95% bootstrap band) against epochs spent and,
+    beside it, against the study clock (seconds; simulated in a replay)."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    panels = (
+        (axes[0], view.grid, view.curves, "epochs spent (all evaluations)"),
+        (axes[1], view.seconds_grid, view.seconds_curves, "seconds on the study clock"),
+    )
+    for ax, grid, curves, label in panels:
+        for strategy, runs in curves.items():
+            complete = ~np.isnan(runs).any(axis=0)
+            if not complete.any():
+                continue
+            x, data = grid[complete], runs[:, complete]
+            low, high = bootstrap_band(data)
+            colour = strategy_colour(strategy)
+            ax.plot(x, data.mean(axis=0), color=colour, label=f"{strategy} (n={len(runs)})")
+            ax.fill_between(x, low, high, color=colour, alpha=0.2, linewidth=0)
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(f"best full-fidelity validation {view.metric}")
+    fig.suptitle(f"{view.meta['task']}: anytime performance (mean, 95% CI over seeds)")
+    if axes[0].lines:  # no strategy has a complete curve: nothing to label
+        axes[0].legend(fontsize=8)
     return _save(fig, path)
 
 

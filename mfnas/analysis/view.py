@@ -31,7 +31,8 @@ class SeedOutcome:
     """One (strategy, seed) study as read back from the store.
 
     ``events`` holds (epochs spent when it finished, validation objective) of every ``ok``
-    full-fidelity evaluation, in finishing order: the study's anytime trajectory.
+    full-fidelity evaluation, in finishing order: the study's anytime trajectory;
+    ``timed_events`` the same against the study clock (seconds) when it finished.
     ``epochs_spent`` sums the epochs every evaluation trained (a continued one: only its new
     epochs); ``wall_seconds`` is when its last one ended.
     """
@@ -44,6 +45,7 @@ class SeedOutcome:
     crashed: int
     wall_seconds: float
     events: tuple[tuple[int, float], ...]
+    timed_events: tuple[tuple[float, float], ...] = ()
 
     def test_score(self, metric: str) -> float:
         """The incumbent's test ``metric``; NaN when the study has no incumbent."""
@@ -58,6 +60,11 @@ def _events(records: list[TrialRecord], max_epochs: int) -> tuple[tuple[int, flo
         if record.status is Status.OK and record.epochs >= max_epochs:
             events.append((spent, record.curve[-1]))
     return tuple(events)
+
+
+def _timed_events(records: list[TrialRecord], max_epochs: int) -> tuple[tuple[float, float], ...]:
+    full = [r for r in records if r.status is Status.OK and r.epochs >= max_epochs]
+    return tuple((r.end, r.curve[-1]) for r in full)
 
 
 def _outcomes(
@@ -76,6 +83,7 @@ def _outcomes(
             crashed=sum(r.status is Status.CRASHED for r in group),
             wall_seconds=max(r.end for r in group),
             events=_events(group, max_epochs),
+            timed_events=_timed_events(group, max_epochs),
         )
         for (strategy, seed), group in groups.items()
     )
@@ -104,7 +112,8 @@ class RunView:
     (NaN: none); ``ranks`` the (seeds x ``strategies``) ranks of those scores in the task's
     direction (1 = best, ties share, NaN last); ``grid`` the epochs spent (0..budget) at which
     ``curves`` holds, per strategy, a (seeds x grid) array of the best full-fidelity validation
-    score so far (NaN before a seed's first one).
+    score so far (NaN before a seed's first one); ``seconds_grid`` and ``seconds_curves`` the
+    same against the study clock (0..the seconds budget, or the longest study).
     """
 
     meta: Mapping[str, Any]
@@ -116,6 +125,8 @@ class RunView:
     ranks: np.ndarray
     grid: np.ndarray
     curves: Mapping[str, np.ndarray]
+    seconds_grid: np.ndarray
+    seconds_curves: Mapping[str, np.ndarray]
 
     @classmethod
     def load(cls, store: Store) -> RunView:
@@ -135,14 +146,20 @@ class RunView:
         outcomes = _outcomes(records, meta["max_epochs"], direction)
         strategies = tuple(dict.fromkeys(o.strategy for o in outcomes))
         blocks = seed_blocks(outcomes, meta["metric"])
-        grid = np.unique(np.linspace(0, meta["budget_epochs"], GRID_POINTS + 1).round())
-        curves = {
-            name: _frozen(
-                np.array([best_so_far(o.events, grid, direction) for o in outcomes
-                          if o.strategy == name])
-            )
-            for name in strategies
-        }  # fmt: skip
+        spent = max((o.epochs_spent for o in outcomes), default=0)
+        grid = np.unique(np.linspace(0, max(meta["budget_epochs"], spent), GRID_POINTS + 1).round())
+        longest = max((o.wall_seconds for o in outcomes), default=0.0)
+        seconds_grid = np.linspace(0.0, meta.get("budget_seconds") or longest, GRID_POINTS + 1)
+
+        def curves_on(grid: np.ndarray, timed: bool) -> dict[str, np.ndarray]:
+            return {
+                name: _frozen(
+                    np.array([best_so_far(o.timed_events if timed else o.events, grid, direction)
+                              for o in outcomes if o.strategy == name])
+                )
+                for name in strategies
+            }  # fmt: skip
+
         return cls(
             meta=MappingProxyType(dict(meta)),
             records=tuple(records),
@@ -152,8 +169,18 @@ class RunView:
             blocks=tuple(MappingProxyType(b) for b in blocks),
             ranks=_frozen(rank_blocks(blocks, strategies, direction)),
             grid=_frozen(grid),
-            curves=MappingProxyType(curves),
+            curves=MappingProxyType(curves_on(grid, timed=False)),
+            seconds_grid=_frozen(seconds_grid),
+            seconds_curves=MappingProxyType(curves_on(seconds_grid, timed=True)),
         )
+
+    @property
+    def budget_curves(self) -> tuple[np.ndarray, Mapping[str, np.ndarray]]:
+        """The grid and curves in the budget's own unit: seconds for a budget in seconds,
+        else epochs spent (what ``speedup_vs_random`` compares)."""
+        if self.meta.get("budget_seconds"):
+            return self.seconds_grid, self.seconds_curves
+        return self.grid, self.curves
 
     @property
     def direction(self) -> Direction:

@@ -86,6 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
         "and <out>/leaderboard.md sets them side by side",
     )
     parser.add_argument(
+        "--budget-seconds",
+        type=positive_seconds,
+        metavar="S",
+        help="instead of --budget: each strategy and seed gets S seconds of its clock (real "
+        "seconds live; the simulated clock in a replay, decision time included); no trial "
+        "starts after S, one running then stops after the epoch that crosses it. Strategies "
+        "plan with the epochs S affords at the task's recorded cost per epoch (a live run "
+        "needs the task's recorded curves, benchmarks/<task>/)",
+    )
+    parser.add_argument(
         "--seeds", type=positive_int, help=f"seeds 0..K-1 (default: {DEFAULT_SEEDS})"
     )
     parser.add_argument(
@@ -176,7 +186,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_AS_GIVEN = ("seeds", "max_epochs", "space", "mode", "replay_from", "continuation")
+_AS_GIVEN = (
+    "seeds",
+    "max_epochs",
+    "space",
+    "mode",
+    "replay_from",
+    "continuation",
+    "budget_seconds",
+)
 
 
 def _given(args: argparse.Namespace) -> dict[str, object]:
@@ -197,7 +215,16 @@ def _new_spec(args: argparse.Namespace, task: str) -> RunSpec:
     given = {k: v for k, v in _given(args).items() if v is not None}
     if given.get("strategies") == ["all"]:
         given["strategies"] = all_strategies(task, args.mode or "live", args.replay_from)
-    return RunSpec(**{**given, "task": task, "budget": (args.budget or [DEFAULT_BUDGET])[0]})
+    return RunSpec(**{**given, "task": task, "budget": _budgets(args)[0]})
+
+
+def _budgets(args: argparse.Namespace) -> list[int | None]:
+    """The budgets in full trainings given (None for a budget in seconds)."""
+    if args.budget_seconds is not None:
+        if args.budget:
+            raise SpecError("give --budget or --budget-seconds, not both")
+        return [None]
+    return args.budget or [DEFAULT_BUDGET]
 
 
 def _resumed(stored: RunSpec, args: argparse.Namespace) -> RunSpec:
@@ -225,7 +252,7 @@ def _plan(args: argparse.Namespace) -> tuple[dict[str, RunSpec], Path]:
     started = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
     if len(tasks) == 1 and len(args.budget or ()) <= 1:
         return {"": _new_spec(args, tasks[0])}, args.out or Path("runs") / f"{tasks[0]}-{started}"
-    specs = benchmark.suite_specs(_new_spec(args, tasks[0]), tasks, args.budget or [DEFAULT_BUDGET])
+    specs = benchmark.suite_specs(_new_spec(args, tasks[0]), tasks, _budgets(args))
     return specs, args.out or Path("runs") / f"suite-{started}"
 
 

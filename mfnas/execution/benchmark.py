@@ -12,6 +12,7 @@ The (strategy, seed) studies run one after another, each with every worker.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import sqlite3
@@ -29,9 +30,12 @@ from mfnas.data.movielens import DataError
 from mfnas.execution.executors import Executor, SerialExecutor
 from mfnas.execution.folder_lock import FolderInUse, folder_lock
 from mfnas.execution.runner import ResumeError, run_study
-from mfnas.execution.spec import ExecutionOptions, RunSpec, SpecError
+from mfnas.execution.spec import MAX_BUDGET, ExecutionOptions, RunSpec, SpecError
 from mfnas.provenance import git_commit, machine, now, versions
+from mfnas.replay.base import ReplayTask
 from mfnas.replay.modes import MODES, Setup
+from mfnas.replay.table import TableError
+from mfnas.replay.tabular import TabularTask
 from mfnas.spaces import load_space_file
 from mfnas.store import Store, StoreError, TrialRecord
 from mfnas.strategies import STRATEGIES
@@ -179,6 +183,7 @@ def run(
         raise RunError(str(exc)) from None
     if not resume:  # run.json keeps the fidelity it ran at: --max-epochs 27 resumes a default run
         spec = replace(spec, max_epochs=task.max_epochs)
+    budget_epochs = meta.get("budget_epochs") or _budget_epochs(spec, setup)
     with ExitStack() as stack:  # the executor first: a cluster that cannot start changes nothing
         executor = stack.enter_context(_executor(spec, options, task))
         try:
@@ -191,8 +196,9 @@ def run(
             raise RunError(f"{out} changed while this run started; try again")
         try:
             return _record_and_publish(
-                spec, options, out, command, resume, overwrite, setup, references, executor
-            )
+                spec, options, out, command, resume, overwrite, setup, references, executor,
+                budget_epochs,
+            )  # fmt: skip
         except (OSError, sqlite3.OperationalError) as exc:  # a full disk, a read-only folder
             raise _write_error(out, exc) from None
         except StoreError as exc:  # a file that appeared in the folder meanwhile
@@ -209,11 +215,11 @@ def _record_and_publish(
     setup: Setup,
     references: dict[str, Any] | None,
     executor: Executor,
+    budget_epochs: int,
 ) -> list[dict[str, Any]]:
     """The part of ``run`` that writes the locked folder: run.json, the store and its
     metadata, every study, the published outputs, then run.json marked finished."""
     task = setup.task
-    budget_epochs = spec.budget * task.max_epochs
     if overwrite:  # a suite that was there goes too: a later --resume must not find it
         for name in (*OUTPUTS, SUITE_JSON):
             (out / name).unlink(missing_ok=True)
@@ -236,6 +242,7 @@ def _record_and_publish(
                 min_epochs=task.min_epochs,
                 max_epochs=task.max_epochs,
                 budget_epochs=budget_epochs,
+                budget_seconds=spec.budget_seconds,
                 continuation=spec.continuation,
                 command=command,
                 space=task.space.to_serialized_dict(),
@@ -251,6 +258,29 @@ def _record_and_publish(
     info["finished"] = now()  # only once every output is written
     _write_run_info(out, info)
     return rows
+
+
+def _budget_epochs(spec: RunSpec, setup: Setup) -> int:
+    """The run's budget in epochs: ``budget`` full trainings, or, for a budget in seconds, the
+    epochs those seconds afford at the task's recorded mean cost per epoch (what strategies
+    plan with). Raises RunError when a live task has no recorded curves to read it from."""
+    task = setup.task
+    if spec.budget_seconds is None:
+        assert spec.budget is not None
+        return spec.budget * task.max_epochs
+    if isinstance(task, ReplayTask):
+        rate = task.seconds_per_epoch()
+    else:
+        try:
+            folder = MODES[spec.mode].prior_folder(spec.task, spec.replay_from)
+            rate = TabularTask.from_folder(folder).seconds_per_epoch()
+        except TableError as exc:
+            raise RunError(
+                f"--budget-seconds needs the cost of an epoch of {spec.task} to plan with, "
+                f"from its recorded curves ({exc}); or give --budget"
+            ) from None
+    affordable = math.floor(spec.budget_seconds / max(rate, 1e-9))
+    return int(min(max(affordable, 1), MAX_BUDGET * task.max_epochs))
 
 
 def _write_error(out: Path, exc: OSError | sqlite3.OperationalError) -> RunError:
@@ -308,21 +338,34 @@ def _run_studies(
     out: Path,
 ) -> None:
     """Every (strategy, seed) study, one after another, each with every worker; a live one
-    keeps its checkpoints in ``out/checkpoints/<strategy>-seed<seed>/``."""
-    total = budget_epochs * len(spec.strategies) * spec.seeds
-    done = sum(r.charged_epochs for r in store.records())  # of a resumed run
+    keeps its checkpoints in ``out/checkpoints/<strategy>-seed<seed>/``. The progress bar
+    counts epochs spent, or with a budget in seconds each study's clock."""
+    seconds = spec.budget_seconds
+    per_study = budget_epochs if seconds is None else seconds
+    studies = {}  # (strategy, seed) -> what the bar shows of it
+    for record in store.records():  # of a resumed run
+        key, spent = (record.strategy, record.seed), record.charged_epochs
+        studies[key] = studies.get(key, 0) + spent if seconds is None else min(record.end, seconds)
     with tqdm(
-        total=total, initial=done, unit="epoch", disable=options.quiet, dynamic_ncols=True
+        total=per_study * len(spec.strategies) * spec.seeds,
+        initial=sum(studies.values()),
+        unit="epoch" if seconds is None else "s",
+        disable=options.quiet,
+        dynamic_ncols=True,
     ) as bar:
         for strategy in spec.strategies:
             for seed in range(spec.seeds):
                 bar.set_description(f"{strategy} seed {seed}")
+                shown = studies.get((strategy, seed), 0)
 
                 def advance(record: TrialRecord) -> None:
-                    bar.update(record.charged_epochs)
+                    nonlocal shown
+                    now = shown + record.charged_epochs if seconds is None else record.end
+                    bar.update(max(0, min(now, per_study) - shown))
+                    shown = max(shown, min(now, per_study))
                     bar.set_postfix(trial=record.trial_id, status=record.status.value)
 
-                summary = run_study(
+                run_study(
                     setup.task,
                     strategy,
                     seed,
@@ -335,13 +378,14 @@ def _run_studies(
                     continuation=spec.continuation,
                     checkpoints=out / CHECKPOINTS / f"{strategy}-seed{seed}",
                     checkpoint_bytes=options.checkpoint_bytes,
+                    budget_seconds=seconds,
                 )
-                bar.update(budget_epochs - summary.epochs_spent)  # unspent budget
+                bar.update(per_study - shown)  # the budget left unspent
     with suppress(OSError):  # every study ended: the checkpoint folder is empty
         (out / CHECKPOINTS).rmdir()
 
 
-def suite_specs(spec: RunSpec, tasks: list[str], budgets: list[int]) -> dict[str, RunSpec]:
+def suite_specs(spec: RunSpec, tasks: list[str], budgets: list[int | None]) -> dict[str, RunSpec]:
     """One spec per (task, budget), named ``<task>`` or ``<task>-budget<N>`` (when several
     budgets are compared), each ``spec`` with that task and budget."""
     try:

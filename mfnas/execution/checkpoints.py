@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from ConfigSpace import Configuration
 
 from mfnas.spaces import config_key
-from mfnas.tasks.base import Checkpoint, Result, Task
+from mfnas.tasks.base import Checkpoint, Result, Task, stopping_at
 
 if TYPE_CHECKING:  # workers never import the strategies package
     from mfnas.store import TrialRecord
@@ -123,18 +123,27 @@ def load_checkpoint(path: str, identity: dict[str, Any]) -> Any:
     return kept["state"]
 
 
-def evaluate_with(task: Task, config: Configuration, epochs: int, seed: int, plan: Plan) -> Result:
+def evaluate_with(
+    task: Task,
+    config: Configuration,
+    epochs: int,
+    seed: int,
+    plan: Plan,
+    stop_at: float | None = None,
+) -> Result:
     """``task.evaluate`` of ``config`` for ``epochs`` with training seed ``seed`` as ``plan``
     says: continuing its start (reading the state from ``plan.load``) and writing the end state
-    to ``plan.save``. The result's ``extra["checkpoint_bytes"]`` is the size written. Raises
-    CheckpointError, and what ``evaluate`` raises."""
+    to ``plan.save``; stopping after the epoch that crosses ``stop_at`` (a ``time.time()``
+    reading) when given. The result's ``extra["checkpoint_bytes"]`` is the size written.
+    Raises CheckpointError, and what ``evaluate`` raises."""
     start = None
     if plan.start is not None:
         state = None
         if plan.load is not None:
             state = load_checkpoint(plan.load, _identity(task, config, seed, plan.continued_from))
         start = Checkpoint(plan.start, state)
-    result = task.evaluate(config, epochs, seed, start, keep=plan.save is not None)
+    with stopping_at(stop_at):
+        result = task.evaluate(config, epochs, seed, start, keep=plan.save is not None)
     if plan.save is None:
         return result
     size = save_checkpoint(plan.save, result.state, _identity(task, config, seed, epochs))

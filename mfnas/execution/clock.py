@@ -5,7 +5,9 @@ simulated workers: a submitted evaluation is answered at once by the replay task
 the simulated clock *now* and ends its cost later (``Result.seconds``: the recorded or predicted
 seconds of the epochs it trains, only the new ones when it continues a training); ``wait``
 advances the clock to the earliest end (an event queue), so trials end in the order they would
-have on real workers, and that order is what the strategy is told. The real time the caller
+have on real workers, and that order is what the strategy is told. With a stop time, an
+evaluation that would run past it ends after the epoch that crosses it, as a live trainer
+stops between epochs. The real time the caller
 spends between executor calls (the strategy deciding, the runner recording) is measured and
 added to the clock, so a slow strategy pays for its own decisions as it would in a live run.
 """
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING
 from mfnas.execution.checkpoints import SCRATCH, Plan
 from mfnas.execution.executors import Outcome, evaluate_trial
 from mfnas.replay.base import ReplayTask
+from mfnas.tasks.base import Result
 
 if TYPE_CHECKING:
     from mfnas.strategies import TrialSpec
@@ -63,15 +66,32 @@ class SimulatedExecutor:
         self._leave()
         return self._now
 
-    def submit(self, spec: TrialSpec, seed: int, plan: Plan = SCRATCH) -> None:
+    def submit(
+        self, spec: TrialSpec, seed: int, plan: Plan = SCRATCH, stop_at: float | None = None
+    ) -> None:
         self._enter()
         if len(self._events) >= self.slots:
             raise RuntimeError(f"all {self.slots} simulated workers are busy")
         result, error = evaluate_trial(self.task, spec.config, spec.epochs, seed, plan)
+        if result is not None and stop_at is not None and self._now + result.seconds > stop_at:
+            reached = self._reached_by(result, plan.continued_from, stop_at - self._now)
+            if reached < spec.epochs:
+                result, error = evaluate_trial(self.task, spec.config, reached, seed, plan)
         cost = result.seconds if result is not None else self._crash_cost(spec, plan)
         outcome = Outcome(spec, result, error, self._now, self._now + cost)
         heapq.heappush(self._events, (outcome.end, next(self._order), outcome))
         self._leave()
+
+    @staticmethod
+    def _reached_by(result: Result, done: int, seconds: float) -> int:
+        """The epoch whose end first comes at or after ``seconds`` from the start of an
+        evaluation that trains ``result``'s epochs after ``done`` (its last if none does)."""
+        spent = 0.0
+        for epoch in range(done + 1, result.epochs + 1):
+            spent += result.epoch_seconds[epoch - 1]
+            if spent >= seconds:
+                return epoch
+        return result.epochs
 
     def _crash_cost(self, spec: TrialSpec, plan: Plan) -> float:
         """What a crashed evaluation costs: the seconds of the epochs it would have trained."""

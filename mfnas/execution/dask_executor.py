@@ -30,7 +30,7 @@ from distributed import Client, Future, LocalCluster
 from mfnas.data.movielens import DataError
 from mfnas.execution import interrupts
 from mfnas.execution.checkpoints import SCRATCH, Plan
-from mfnas.execution.executors import Outcome, evaluate_trial
+from mfnas.execution.executors import Outcome, evaluate_trial, wall_time
 from mfnas.tasks.base import Result, Task
 
 if TYPE_CHECKING:  # workers unpickle this module's function: keep SMAC and Optuna out of them
@@ -51,6 +51,7 @@ def _evaluate_on_worker(
     epochs: int,
     seed: int,
     plan: Plan,
+    stop_at: float | None,
     topic: str | None,
 ) -> tuple[Result | None, str | None]:
     """Runs on a worker: ``evaluate_trial`` with torch on one thread.
@@ -70,7 +71,7 @@ def _evaluate_on_worker(
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(1)
-    return evaluate_trial(_worker_task[1], config, epochs, seed, plan)
+    return evaluate_trial(_worker_task[1], config, epochs, seed, plan, stop_at)
 
 
 def _quiet() -> None:
@@ -89,6 +90,7 @@ class _Attempt:
     spec: TrialSpec
     seed: int
     plan: Plan
+    stop_at: float | None  # a time.time() reading
     start: float  # submission of the first attempt: a retried trial's cost covers both
     retried: bool
 
@@ -119,14 +121,18 @@ class DaskExecutor:
     def _on_began(self, event: tuple[float, Any]) -> None:
         self._began[event[1]] = time.perf_counter()
 
-    def submit(self, spec: TrialSpec, seed: int, plan: Plan = SCRATCH) -> None:
-        self._submit(_Attempt(spec, seed, plan, time.perf_counter(), retried=False))
+    def submit(
+        self, spec: TrialSpec, seed: int, plan: Plan = SCRATCH, stop_at: float | None = None
+    ) -> None:
+        now = time.perf_counter()
+        self._submit(_Attempt(spec, seed, plan, wall_time(stop_at, now), now, retried=False))
 
     def _submit(self, attempt: _Attempt) -> None:
         spec = attempt.spec
         future = self._client.submit(
             _evaluate_on_worker,
             *(self._token, self._task, spec.config, spec.epochs, attempt.seed, attempt.plan),
+            attempt.stop_at,
             self._topic,
             pure=False,
         )

@@ -43,17 +43,23 @@ class Outcome:
 
 
 def evaluate_trial(
-    task: Task, config: Configuration, epochs: int, seed: int, plan: Plan = SCRATCH
+    task: Task,
+    config: Configuration,
+    epochs: int,
+    seed: int,
+    plan: Plan = SCRATCH,
+    stop_at: float | None = None,
 ) -> tuple[Result | None, str | None]:
     """Run one evaluation as ``plan`` says (from scratch, or continuing a checkpoint; see
-    ``mfnas.execution.checkpoints``); exceptions and non-finite results become
+    ``mfnas.execution.checkpoints``), stopping after the epoch that crosses ``stop_at`` (a
+    ``time.time()`` reading) when given; exceptions and non-finite results become
     ``(None, error text)``.
 
     The training seed is ``config_seed(config, seed)``: the same config trains the same way at
     every fidelity of a run seeded ``seed``. A ``DataError`` is raised, not recorded.
     """
     try:
-        result = evaluate_with(task, config, epochs, config_seed(config, seed), plan)
+        result = evaluate_with(task, config, epochs, config_seed(config, seed), plan, stop_at)
     except DataError:
         raise
     except ResultError as exc:  # the task's result broke the contract: its message says how
@@ -61,6 +67,12 @@ def evaluate_trial(
     except Exception as exc:  # a crashing trial is recorded, never fatal to the run
         return None, traceback.format_exception_only(exc)[-1].strip()
     return result, None
+
+
+def wall_time(moment: float | None, now: float) -> float | None:
+    """``moment``, a reading of a clock that reads ``now`` at present, as a ``time.time()``
+    reading (what a worker on another machine can compare with its own clock)."""
+    return None if moment is None else time.time() + (moment - now)
 
 
 class Executor(Protocol):
@@ -75,9 +87,12 @@ class Executor(Protocol):
         """The clock that ``Outcome.start`` and ``end`` are read on (seconds)."""
         ...
 
-    def submit(self, spec: TrialSpec, seed: int, plan: Plan = SCRATCH) -> None:
+    def submit(
+        self, spec: TrialSpec, seed: int, plan: Plan = SCRATCH, stop_at: float | None = None
+    ) -> None:
         """Start evaluating ``spec`` for a run seeded ``seed`` as ``plan`` says; only with a
-        slot free."""
+        slot free. With ``stop_at`` (a reading of ``now``), the training stops after the epoch
+        that ends at or past it, and its Outcome's result has the epochs it reached."""
         ...
 
     def wait(self) -> list[Outcome]:
@@ -96,19 +111,21 @@ class SerialExecutor:
 
     def __init__(self, task: Task) -> None:
         self.task = task
-        self._queued: tuple[TrialSpec, int, Plan] | None = None
+        self._queued: tuple[TrialSpec, int, Plan, float | None] | None = None
 
     now = staticmethod(time.perf_counter)
 
-    def submit(self, spec: TrialSpec, seed: int, plan: Plan = SCRATCH) -> None:
+    def submit(
+        self, spec: TrialSpec, seed: int, plan: Plan = SCRATCH, stop_at: float | None = None
+    ) -> None:
         if self._queued is not None:
             raise RuntimeError("SerialExecutor runs one evaluation at a time")
-        self._queued = (spec, seed, plan)
+        self._queued = (spec, seed, plan, wall_time(stop_at, self.now()))
 
     def wait(self) -> list[Outcome]:
         if self._queued is None:
             raise RuntimeError("nothing was submitted")
-        (spec, seed, plan), self._queued = self._queued, None
+        (spec, seed, plan, stop_at), self._queued = self._queued, None
         start = time.perf_counter()
-        result, error = evaluate_trial(self.task, spec.config, spec.epochs, seed, plan)
+        result, error = evaluate_trial(self.task, spec.config, spec.epochs, seed, plan, stop_at)
         return [Outcome(spec, result, error, start, time.perf_counter())]

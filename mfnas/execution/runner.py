@@ -9,6 +9,15 @@ new epochs (``mfnas.execution.checkpoints``, decided when it is asked), and it s
 the epochs charged to the finished and in-flight trials plus its own fit, so the budget is
 never exceeded.
 
+A budget in seconds (``budget_seconds``) bounds the study's clock instead (real seconds live;
+the simulated clock in a replay, the strategy's decision time included): no trial starts at or
+after it, and a trial still running then stops after the epoch that crosses it and is recorded
+with the epochs it reached (``extra["asked_epochs"]`` keeps what was asked; the strategy, asked
+nothing more, is told it as a failure). Strategies still plan in epochs: ``budget_epochs`` is
+what the caller estimates the seconds afford, and each ask is given the epochs the seconds
+left afford at the study's own measured cost per epoch (before its first trial ends, at that
+estimate's), less those in flight.
+
 A resumed study is rebuilt from its records: the strategy, created again with its seed, is
 asked each recorded trial again after as many tells as when it first proposed it, must propose
 the same (config, epochs), and is told the recorded result. Trials it had asked that have no
@@ -17,6 +26,7 @@ record (in flight when the run stopped) run again first.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -67,18 +77,33 @@ class _Study:
     strategy: Strategy
     budget: int
     continuations: Continuations
+    seconds: float | None = None  # a budget in seconds, on the study clock ``elapsed``
+    elapsed: Callable[[], float] = lambda: 0.0
     committed: int = 0
+    finished_epochs: int = 0  # charged to trials that ended
+    finished_seconds: float = 0.0
     told: int = 0
     closed: bool = False  # the strategy broke its contract: it is asked nothing more
     replaying: bool = False  # a resumed study rebuilding itself from its records
     asked_after: dict[int, int] = field(default_factory=dict)
     plans: dict[int, Plan] = field(default_factory=dict)
 
+    def left(self) -> int:
+        """The epochs the budget has left for new trials (see the module docstring)."""
+        if self.seconds is None:
+            return self.budget - self.committed
+        if self.finished_epochs and self.finished_seconds > 0:
+            rate = self.finished_seconds / self.finished_epochs
+        else:
+            rate = self.seconds / self.budget
+        in_flight = self.committed - self.finished_epochs
+        return max(0, math.floor((self.seconds - self.elapsed()) / rate) - in_flight)
+
     def ask(self) -> TrialSpec | None:
         """The strategy's next trial within what is left of the budget, or None."""
-        if self.closed:
+        if self.closed or (self.seconds is not None and self.elapsed() >= self.seconds):
             return None
-        left = self.budget - self.committed
+        left = self.left()
         spec = self.strategy.ask(left)
         if spec is None:
             return None
@@ -112,10 +137,15 @@ class _Study:
         self.committed += spec.epochs - plan.continued_from
 
     def tell(self, spec: TrialSpec, record: TrialRecord, result: Result | None) -> None:
-        """Note the committed ``record`` (it may be continued now) and tell the strategy."""
+        """Note the committed ``record`` (it may be continued now) and tell the strategy
+        (a trial stopped by a seconds budget as a failure: it is not what was asked)."""
         plan = self.plans.pop(spec.trial_id)
         self.continuations.ended(spec, record, result, plan, files=not self.replaying)
-        self.strategy.tell(spec, result.for_strategy() if result is not None else None)
+        self.committed -= spec.epochs - record.epochs  # a trial stopped by a seconds budget
+        self.finished_epochs += record.charged_epochs
+        self.finished_seconds += record.seconds
+        told = result.for_strategy() if result is not None else None
+        self.strategy.tell(spec, told if told is None or told.epochs == spec.epochs else None)
         self.told += 1
 
 
@@ -129,7 +159,7 @@ def _record(
         seed=seed,
         trial_id=spec.trial_id,
         config=plain_config(spec.config),
-        epochs=spec.epochs,
+        epochs=result.epochs if result else spec.epochs,
         curve=list(result.curve) if result else [],
         val=dict(result.val) if result else {},
         test=dict(result.test) if result and result.test is not None else None,
@@ -138,14 +168,28 @@ def _record(
         seconds=result.seconds if result else outcome.end - outcome.start,
         start=outcome.start - clock_start,
         end=outcome.end - clock_start,
-        extra={**result.extra, "epoch_seconds": list(result.epoch_seconds)} if result else {},
+        extra=_extra(spec, result),
         asked_after=asked_after,
         continued_from=plan.continued_from,
     )
 
 
+def _extra(spec: TrialSpec, result: Result | None) -> dict:
+    """A record's ``extra``: the result's, its per-epoch seconds, and the epochs asked when a
+    seconds budget stopped it before them."""
+    if result is None:
+        return {}
+    stopped = {"asked_epochs": spec.epochs} if result.epochs < spec.epochs else {}
+    return {**result.extra, "epoch_seconds": list(result.epoch_seconds), **stopped}
+
+
+def _asked(record: TrialRecord) -> int:
+    """The epochs the strategy asked for in ``record``'s trial."""
+    return int(record.extra.get("asked_epochs", record.epochs))
+
+
 def _result(record: TrialRecord) -> Result | None:
-    """What the strategy was told of a record (None when it crashed)."""
+    """What the strategy was told of a record (None when it crashed), its state aside."""
     if record.status is Status.CRASHED:
         return None
     extra = {k: v for k, v in record.extra.items() if k != "epoch_seconds"}
@@ -187,13 +231,13 @@ def _replay(study: _Study, history: Sequence[TrialRecord]) -> list[TrialSpec]:
             lost.append(spec)
         if spec is None or (spec.trial_id, spec.epochs, plain_config(spec.config)) != (
             record.trial_id,
-            record.epochs,
+            _asked(record),
             record.config,
         ):
             proposed = "nothing" if spec is None else f"{spec.epochs} epochs of another config"
             raise ResumeError(
                 f"cannot resume {name} seed {seed}: trial {record.trial_id} was "
-                f"{record.epochs} epochs of {record.config}, the strategy now proposes "
+                f"{_asked(record)} epochs of {record.config}, the strategy now proposes "
                 f"{proposed}; is it deterministic?"
             )
         study.settle(spec, record.continued_from)
@@ -251,6 +295,7 @@ def run_study(
     continuation: bool = True,
     checkpoints: Path | None = None,
     checkpoint_bytes: int | None = None,
+    budget_seconds: float | None = None,
 ) -> StudySummary:
     """Run one strategy with one seed until its budget or its proposals run out.
 
@@ -263,8 +308,10 @@ def run_study(
     With ``continuation``, a configuration asked again at more epochs continues its earlier
     training: for free of files in a replay; for a live task only with ``checkpoints``, the
     folder of this study's checkpoint files (held under ``checkpoint_bytes``; emptied when the
-    study ends), else from scratch. Raises ResumeError when the replay diverges, and lets a
-    task's DataError through (no usable data: the run cannot go on).
+    study ends), else from scratch. With ``budget_seconds``, the study clock bounds the study
+    and ``budget_epochs`` is only what its strategy plans with (the module docstring).
+    Raises ResumeError when the replay diverges, and lets a task's DataError through (no
+    usable data: the run cannot go on).
     """
     executor = executor or SerialExecutor(task)
     records = store.records(strategy_name, seed) if resume else []
@@ -281,16 +328,19 @@ def run_study(
     if continuations.folder is not None:
         continuations.folder.mkdir(parents=True, exist_ok=True)
     strategy = make_strategy(strategy_name, problem_for(task, budget_epochs, prior), seed)
-    study = _Study(strategy, budget_epochs, continuations)
-    backlog = deque(_replay(study, records))
     clock_start = executor.now() - max((r.end for r in records), default=0.0)
+    study = _Study(
+        strategy, budget_epochs, continuations, budget_seconds, lambda: executor.now() - clock_start
+    )
+    backlog = deque(_replay(study, records))
+    stop_at = None if budget_seconds is None else clock_start + budget_seconds
     running = 0
     while True:
         while running < executor.slots:
             spec = backlog.popleft() if backlog else study.ask()
             if spec is None:
                 break  # nothing to run now: wait for a result, or end when none is in flight
-            executor.submit(spec, seed, study.plans[spec.trial_id])
+            executor.submit(spec, seed, study.plans[spec.trial_id], stop_at)
             running += 1
         if not running:
             break

@@ -27,9 +27,15 @@ DEFAULT_STRATEGIES = ("random", "smac-hb")
 #: for: strategies plan their rungs and designs up front, and far beyond these they run out of
 #: memory before the first trial.
 MAX_BUDGET, MAX_SEEDS = 10_000, 1_000
+MAX_BUDGET_SECONDS = 30 * 24 * 3600  # a month per study
 #: Run arguments a run.json written before they existed lacks, as those runs had them (every
 #: evaluation then trained from scratch).
-_OLD_DEFAULTS: dict[str, Any] = {"mode": "live", "replay_from": None, "continuation": False}
+_OLD_DEFAULTS: dict[str, Any] = {
+    "mode": "live",
+    "replay_from": None,
+    "continuation": False,
+    "budget_seconds": None,
+}
 
 
 class SpecError(ValueError):
@@ -45,19 +51,22 @@ class RunSpec:
     ``MODES``; ``replay_from`` the recording or surrogate a replay reads (None: the task's own).
     With ``continuation``, a configuration asked again at more epochs continues its training
     and pays only the new epochs (``mfnas.execution.checkpoints``); without, it retrains.
+    ``budget_seconds`` instead of ``budget`` (which is then None) bounds each study by its clock
+    (``mfnas.execution.runner``).
 
     Construction validates every field and raises SpecError.
     """
 
     task: str
     strategies: tuple[str, ...] = DEFAULT_STRATEGIES
-    budget: int = DEFAULT_BUDGET
+    budget: int | None = DEFAULT_BUDGET
     seeds: int = DEFAULT_SEEDS
     max_epochs: int | None = None
     space: str | None = None
     mode: str = "live"
     replay_from: str | None = None
     continuation: bool = True
+    budget_seconds: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "strategies", tuple(self.strategies))
@@ -74,8 +83,18 @@ class RunSpec:
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise SpecError(f"{name} must be a positive integer, got {value!r}")
         for name, most in (("budget", MAX_BUDGET), ("seeds", MAX_SEEDS)):
-            if getattr(self, name) > most:
+            if (getattr(self, name) or 0) > most:
                 raise SpecError(f"{name} must be at most {most:,}, got {getattr(self, name):,}")
+        if (self.budget is None) == (self.budget_seconds is None):
+            raise SpecError("give a budget in full trainings or in seconds, one of the two")
+        seconds = self.budget_seconds
+        if seconds is not None and not (
+            isinstance(seconds, int | float) and 0 < seconds <= MAX_BUDGET_SECONDS
+        ):
+            raise SpecError(
+                f"budget_seconds must be a number of seconds in (0, {MAX_BUDGET_SECONDS:,}], "
+                f"got {seconds!r}"
+            )
         if not isinstance(self.continuation, bool):
             raise SpecError(f"continuation must be on or off, got {self.continuation!r}")
         if self.mode not in MODES:
@@ -118,7 +137,11 @@ class RunSpec:
         import shlex
 
         argv = ["--task", self.task, "--strategies", ",".join(self.strategies)]
-        argv += ["--budget", str(self.budget), "--seeds", str(self.seeds), "--mode", self.mode]
+        if self.budget_seconds is not None:
+            argv += ["--budget-seconds", f"{self.budget_seconds:g}"]
+        else:
+            argv += ["--budget", str(self.budget)]
+        argv += ["--seeds", str(self.seeds), "--mode", self.mode]
         for name in ("max_epochs", "space", "replay_from"):
             if getattr(self, name) is not None:
                 argv += [f"--{name.replace('_', '-')}", str(getattr(self, name))]

@@ -34,6 +34,11 @@ class ReplayTask(Task):
     def cost(self, config: Configuration, epochs: int) -> float:
         """Simulated seconds of training ``config`` for ``epochs`` epochs (>= 0)."""
 
+    @abstractmethod
+    def seconds_per_epoch(self) -> float:
+        """The mean cost of an epoch over the task's configurations (what a budget in seconds
+        is planned with): a property of the replayed data, the same every call."""
+
 
 def label_candidates(task: ReplayTask, candidates: list[dict[str, Any]]) -> None:
     """Add ``truth``, the replayed full-fidelity objective (None for a crash), to each

@@ -339,6 +339,15 @@ class SurrogateTask(ReplayTask):
         self.check_epochs(epochs)
         return epochs * self._predict(config)[1]
 
+    def seconds_per_epoch(self, samples: int = 64) -> float:
+        """The mean predicted seconds per epoch of ``samples`` configurations drawn from the
+        space with seed 0 (the same every call)."""
+        from mfnas.strategies.configs import sample_config  # the strategies' own sampler
+
+        rng = np.random.default_rng(0)
+        configs = [sample_config(self.space, rng) for _ in range(samples)]
+        return float(np.mean([self._predict(c)[1] for c in configs]))
+
     def _evaluate(
         self, config: Configuration, epochs: int, seed: int, start: Checkpoint | None = None
     ) -> Result:

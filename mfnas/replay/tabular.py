@@ -119,6 +119,11 @@ class TabularTask(ReplayTask):
             index = int(np.argmin((diff**2).sum(axis=1)))  # ties: the lowest id
         return self.recordings[index]
 
+    def seconds_per_epoch(self) -> float:
+        """The mean over the ok recordings of their mean recorded seconds per epoch."""
+        rates = [sum(r.epoch_seconds) / len(r.epoch_seconds) for r in self.recordings if r.ok]
+        return float(np.mean(rates)) if rates else 1.0
+
     def test_range(self) -> tuple[float, float]:
         """The worst and best final test objective among the recordings (regret's scale)."""
         tests = [r.test[self.metric] for r in self.recordings if r.ok and r.test]

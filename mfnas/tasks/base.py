@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import math
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -19,6 +23,27 @@ class ResultError(ValueError):
     """An evaluation's result breaks the Task contract (wrong curve length, non-finite values,
     a continuation that rewrote its prefix): the trial is recorded crashed with this error's
     text."""
+
+
+_STOP_AT: ContextVar[float | None] = ContextVar("mfnas_stop_at", default=None)
+
+
+@contextmanager
+def stopping_at(wall: float | None) -> Iterator[None]:
+    """Within the block, trainings stop after the epoch that ends at or past ``wall`` (a
+    ``time.time()`` reading; None: never): what bounds a study by seconds. A trainer asks
+    ``past_stop()`` between epochs."""
+    token = _STOP_AT.set(wall)
+    try:
+        yield
+    finally:
+        _STOP_AT.reset(token)
+
+
+def past_stop() -> bool:
+    """True when the block of ``stopping_at`` has a stop time and it has come."""
+    wall = _STOP_AT.get()
+    return wall is not None and time.time() >= wall
 
 
 @dataclass(frozen=True)
@@ -134,6 +159,9 @@ class Task(ABC):
         ``start`` (a checkpoint of the same config and seed, before ``epochs``); return its
         Result, holding its training ``state`` when ``keep``.
 
+        Inside ``stopping_at``, a training may stop early, after the epoch that crossed the
+        stop time: its Result then has fewer epochs than asked.
+
         Raises ValueError for epochs outside the fidelity range or a start not before them
         (before any work), whatever the hook raises when training fails, and ResultError when
         the hook's Result has not one curve point per epoch, holds a non-finite value (a
@@ -143,7 +171,8 @@ class Task(ABC):
         if start is not None and not 1 <= start.epochs < epochs:
             raise ValueError(f"cannot continue a training of {start.epochs} epochs to {epochs}")
         result = self._evaluate(config, int(epochs), int(seed), start)
-        if len(result.curve) != epochs:
+        stopped = result.epochs < epochs and past_stop()
+        if len(result.curve) != result.epochs or (result.epochs != epochs and not stopped):
             raise ResultError(f"task returned {len(result.curve)} curve points for {epochs} epochs")
         if not result.is_finite():
             raise ResultError("non-finite metric (diverged)")

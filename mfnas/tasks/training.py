@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import torch
 
-from mfnas.tasks.base import Checkpoint, Result
+from mfnas.tasks.base import Checkpoint, Result, past_stop
 
 SGD_MOMENTUM = 0.9
 
@@ -110,7 +110,8 @@ def train_epochs(
     epochs: int, train_epoch: Callable[[], float], validate: Callable[[], T]
 ) -> tuple[list[float], list[T], list[float]]:
     """Run ``epochs`` rounds of ``train_epoch`` (returns the epoch's mean training loss) then
-    ``validate``; return the losses, the validations and each round's seconds.
+    ``validate``; return the losses, the validations and each round's seconds. Stops early,
+    after a whole round, once the stop time of ``stopping_at`` has come (a seconds budget).
 
     Raises FloatingPointError as soon as a loss is not finite (``Task.evaluate`` has checked
     the epoch range).
@@ -125,6 +126,8 @@ def train_epochs(
             raise FloatingPointError(f"training loss became {losses[-1]} in epoch {len(losses)}")
         validations.append(validate())
         seconds.append(time.perf_counter() - start)
+        if past_stop():
+            break
     return losses, validations, seconds
 
 

@@ -45,6 +45,9 @@ class ScriptedToy(ReplayTask, ToyTask):
     def cost(self, config: Configuration, epochs: int) -> float:
         return float(epochs)
 
+    def seconds_per_epoch(self) -> float:
+        return 1.0
+
     def _meet(self, folder: Path, count: int) -> None:
         (folder / uuid.uuid4().hex).touch()
         give_up = time.monotonic() + RENDEZVOUS_SECONDS
