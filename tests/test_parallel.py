@@ -12,13 +12,15 @@ import time
 from pathlib import Path
 
 import pytest
+from ConfigSpace import Configuration
 
 from mfnas.cli.bench import main
+from mfnas.execution.checkpoints import Plan
 from mfnas.execution.dask_executor import DaskExecutor
 from mfnas.execution.runner import problem_for, run_study
-from mfnas.spaces import plain_config
+from mfnas.spaces import config_seed, plain_config
 from mfnas.store import Store, TrialRecord
-from mfnas.strategies import make_strategy
+from mfnas.strategies import TrialSpec, make_strategy
 from mfnas.tasks.base import Result, Task
 from mfnas.tasks.toy import ToyTask
 
@@ -103,3 +105,35 @@ def test_the_cli_runs_on_a_running_cluster(client, tmp_path) -> None:
     with Store(out / "trials.sqlite") as store:
         assert len(store.records()) == 4 and store.is_finished("random", 0)
     assert client.status == "running"  # the run closed its own client only
+
+
+def test_dask_workers_share_the_checkpoints_of_a_study(client, toy, tmp_path) -> None:
+    """hyperband on two workers: promotions continue from checkpoints another worker wrote,
+    and every curve is the one training from scratch gives."""
+    folder = tmp_path / "checkpoints"
+    with Store(tmp_path / "trials.sqlite") as store:
+        run_study(
+            toy, "hyperband", 0, 3 * toy.max_epochs, store,
+            executor=DaskExecutor(client, toy, 2), checkpoints=folder,
+        )  # fmt: skip
+        records = store.records()
+        stats = store.diagnostics()[("hyperband", 0)]["continuation"]
+    continued = [r for r in records if r.continued_from]
+    assert continued and stats["written"] > 0 and not folder.exists()
+    assert sum(r.charged_epochs for r in records) <= 3 * toy.max_epochs
+    for record in continued:
+        config = Configuration(toy.space, values=record.config)
+        assert toy.evaluate(config, record.epochs, config_seed(config, 0)).curve == tuple(
+            record.curve
+        )
+
+
+def test_a_worker_that_cannot_reach_a_checkpoint_fails_its_trial(client, toy, tmp_path) -> None:
+    config = toy.space.get_default_configuration()
+    prefix = toy.evaluate(config, 1, config_seed(config, 0))
+    executor = DaskExecutor(client, toy, 1)
+    plan = Plan(start=prefix, load=str(tmp_path / "elsewhere" / "gone.ckpt"))
+    executor.submit(TrialSpec(0, config, 3), 0, plan)
+    (outcome,) = executor.wait()
+    assert outcome.result is None and "not found on this worker" in outcome.error
+    assert "share" in outcome.error

@@ -173,3 +173,41 @@ def test_a_replay_with_a_seconds_budget_publishes_over_seconds(tmp_path: Path) -
         assert store.meta()["budget_seconds"] == seconds
         assert all(r.start < seconds for r in store.records())
     assert bench(["--resume", "--quiet", "--out", str(out)]) == 0  # a finished run resumes
+
+
+class _Interrupted(SimulatedExecutor):
+    """Simulated workers whose ``stop_at``-th wait is interrupted (KeyboardInterrupt)."""
+
+    def __init__(self, task: ReplayTask, stop_at: int) -> None:
+        super().__init__(task, 1, timer=lambda: 0.0)
+        self.stop_at, self.waits = stop_at, 0
+
+    def wait(self):
+        self.waits += 1
+        if self.waits == self.stop_at:
+            raise KeyboardInterrupt
+        return super().wait()
+
+
+@pytest.mark.parametrize("strategy", ["random", "hyperband", "surrogate-hb"])
+@pytest.mark.parametrize("stop_at", [3, 7])
+def test_a_resumed_seconds_study_replays_its_asks_and_ends_alike(
+    strategy: str, stop_at: int, timed: dict[str, ReplayTask], tmp_path: Path
+) -> None:
+    task, seconds = timed["table"], 600.0
+    budget_epochs = int(seconds / task.seconds_per_epoch())
+
+    def study(name: str, executor: SimulatedExecutor, resume: bool = False) -> list:
+        with Store(tmp_path / f"{name}.sqlite") as store:
+            run_study(
+                task, strategy, 0, budget_epochs, store, executor=executor, resume=resume,
+                budget_seconds=seconds,
+            )  # fmt: skip
+            return store.records()
+
+    reference = study("reference", SimulatedExecutor(task, 1, timer=lambda: 0.0))
+    with pytest.raises(KeyboardInterrupt):
+        study("stopped", _Interrupted(task, stop_at))
+    resumed = study("stopped", SimulatedExecutor(task, 1, timer=lambda: 0.0), resume=True)
+    key = lambda r: (r.trial_id, r.config, r.epochs, r.continued_from, r.start, r.end)  # noqa: E731
+    assert [key(r) for r in resumed] == [key(r) for r in reference]

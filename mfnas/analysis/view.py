@@ -149,7 +149,10 @@ class RunView:
         spent = max((o.epochs_spent for o in outcomes), default=0)
         grid = np.unique(np.linspace(0, max(meta["budget_epochs"], spent), GRID_POINTS + 1).round())
         longest = max((o.wall_seconds for o in outcomes), default=0.0)
-        seconds_grid = np.linspace(0.0, meta.get("budget_seconds") or longest, GRID_POINTS + 1)
+        # a trial stopped by a seconds budget ends after it: the grid reaches the last end
+        seconds_grid = np.linspace(
+            0.0, max(meta.get("budget_seconds") or 0.0, longest), GRID_POINTS + 1
+        )
 
         def curves_on(grid: np.ndarray, timed: bool) -> dict[str, np.ndarray]:
             return {

@@ -16,11 +16,12 @@ far, and so a resumed study, rebuilt from its records in order, makes the same d
   is the same, only the charge and the seconds change.
 - In a live run, the end state of a trial that may be continued (below full fidelity, beyond
   what its configuration reached) is written by the evaluation itself (on the worker) into
-  the study's checkpoint folder, atomically, as ``<key>-e<epochs>.ckpt``. Only a configuration's
-  furthest checkpoint is kept; the folder is held under ``cap_bytes`` by evicting the least
-  recently used (a checkpoint an evaluation in flight reads is kept until it ends). An evicted
-  or missing checkpoint means retraining from scratch, charged in full: the cap changes cost,
-  never results. The folder is emptied when the study ends.
+  the study's checkpoint folder, atomically, as ``<key>-e<epochs>-t<trial>.ckpt``. Only a
+  configuration's furthest checkpoint is kept (another goes once no evaluation in flight reads
+  it); the checkpoints kept are held under ``cap_bytes`` by evicting the least recently used
+  (files being written, and those still read, come on top). An evicted or missing checkpoint
+  means retraining from scratch, charged in full: the cap changes cost, never results. The
+  folder is emptied when the study ends.
 
 ``evaluate_with`` is the worker's side: it reads the checkpoint a plan names (refusing one of
 another configuration, seed or epoch), runs the task and writes the end state where the plan
@@ -35,6 +36,7 @@ import itertools
 import os
 import pickle
 import shutil
+import uuid
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -86,7 +88,7 @@ def _identity(task: Task, config: Configuration, seed: int, epochs: int) -> dict
 def save_checkpoint(path: str, state: Any, identity: dict[str, Any]) -> int:
     """Write ``state`` with ``identity`` to ``path`` atomically (a kill leaves the old file or
     none, never half of one); return its size in bytes. Raises CheckpointError."""
-    partial = f"{path}.partial-{os.getpid()}"
+    partial = f"{path}.partial-{uuid.uuid4().hex}"
     try:
         with open(partial, "wb") as handle:
             pickle.dump({"format": FORMAT, **identity, "state": state}, handle, protocol=5)
@@ -94,8 +96,10 @@ def save_checkpoint(path: str, state: Any, identity: dict[str, Any]) -> int:
             os.fsync(handle.fileno())
         os.replace(partial, path)
         return os.path.getsize(path)
-    except OSError as exc:
+    except BaseException as exc:
         Path(partial).unlink(missing_ok=True)
+        if not isinstance(exc, OSError):
+            raise
         raise CheckpointError(
             f"cannot write checkpoint {path}: {exc.strerror or exc}; the workers of a cluster "
             "need the run folder on a file system they share"
@@ -146,7 +150,7 @@ def evaluate_with(
         result = task.evaluate(config, epochs, seed, start, keep=plan.save is not None)
     if plan.save is None:
         return result
-    size = save_checkpoint(plan.save, result.state, _identity(task, config, seed, epochs))
+    size = save_checkpoint(plan.save, result.state, _identity(task, config, seed, result.epochs))
     return replace(result, state=None, extra={**result.extra, "checkpoint_bytes": size})
 
 
@@ -177,7 +181,7 @@ class Continuations:
     ) -> None:
         self.max_epochs = max_epochs
         self.enabled = enabled
-        self.folder = folder
+        self.folder = None if folder is None else folder.resolve()  # workers elsewhere read it
         self.cap_bytes = cap_bytes
         self._reached: dict[str, _Reached] = {}
         self._in_use: Counter[str] = Counter()
@@ -185,10 +189,10 @@ class Continuations:
         self._clock = itertools.count()
         self.stats = {"continued": 0, "written": 0, "evicted": 0, "peak_bytes": 0}
 
-    def _path(self, key: str, epochs: int) -> str:
+    def _path(self, key: str, spec: TrialSpec) -> str:
         assert self.folder is not None
         digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-        return str(self.folder / f"{digest}-e{epochs}{SUFFIX}")
+        return str(self.folder / f"{digest}-e{spec.epochs}-t{spec.trial_id}{SUFFIX}")
 
     def plan(self, spec: TrialSpec, check_files: bool = True) -> Plan:
         """The plan of a trial the strategy just proposed. With ``check_files`` (not while a
@@ -204,7 +208,7 @@ class Continuations:
             reached = None
         further = reached is None or reached.result.epochs < spec.epochs
         keep = self.folder is not None and further and spec.epochs < self.max_epochs
-        save = self._path(key, spec.epochs) if keep else None
+        save = self._path(key, spec) if keep else None
         if reached is None or not further:
             return Plan(save=save)
         reached.used = next(self._clock)
@@ -217,6 +221,16 @@ class Continuations:
         if plan.load is not None and self._in_use[plan.load]:
             self._in_use[plan.load] -= 1
 
+    def hold(self, plan: Plan) -> bool:
+        """Keep ``plan`` for a trial that runs again after a resume: True (its start's file is
+        held until it ends) unless that file is gone."""
+        if plan.load is None:
+            return True
+        if not os.path.exists(plan.load):
+            return False
+        self._in_use[plan.load] += 1
+        return True
+
     def ended(
         self, spec: TrialSpec, record: TrialRecord, result: Result | None, plan: Plan, files: bool
     ) -> None:
@@ -225,7 +239,7 @@ class Continuations:
         it read, and delete files superseded or evicted."""
         if files and plan.load is not None:
             self._in_use[plan.load] -= 1
-        self.stats["continued"] += plan.continued_from > 0
+        self.stats["continued"] += record.continued_from > 0
         key = config_key(spec.config)
         reached = self._reached.get(key)
         further = reached is None or reached.result.epochs < record.epochs
@@ -271,18 +285,20 @@ class Continuations:
         self._doomed.discard(path)
         Path(path).unlink(missing_ok=True)
 
-    def reconcile(self) -> None:
+    def reconcile(self, keep: list[Plan]) -> None:
         """After a resumed study replayed its records: delete every file of the folder that no
-        kept checkpoint names (a trial cut short, a half-written ``.partial``, one superseded
-        or evicted before the stop), and forget kept checkpoints whose file is gone."""
+        kept checkpoint names, save the starts of the trials in ``keep`` (to run again; those go
+        once they ended), so a trial cut short, a half-written ``.partial``, or one superseded
+        or evicted before the stop; and forget kept checkpoints whose file is gone."""
         if self.folder is None:
             return
         named = {r.path for r in self._reached.values()}
+        starts = {plan.load for plan in keep if plan.load is not None} - named
         if self.folder.exists():
             for path in self.folder.iterdir():
-                if str(path) not in named:
+                if str(path) not in named | starts:
                     path.unlink(missing_ok=True)
-        self._doomed.clear()
+        self._doomed = set(starts)
         for key in [k for k, r in self._reached.items() if not os.path.exists(str(r.path))]:
             self._reached.pop(key)
 

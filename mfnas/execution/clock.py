@@ -86,9 +86,9 @@ class SimulatedExecutor:
     def _reached_by(result: Result, done: int, seconds: float) -> int:
         """The epoch whose end first comes at or after ``seconds`` from the start of an
         evaluation that trains ``result``'s epochs after ``done`` (its last if none does)."""
-        spent = 0.0
+        spent, even = 0.0, result.seconds / max(1, result.epochs - done)
         for epoch in range(done + 1, result.epochs + 1):
-            spent += result.epoch_seconds[epoch - 1]
+            spent += result.epoch_seconds[epoch - 1] if result.epoch_seconds else even
             if spent >= seconds:
                 return epoch
         return result.epochs

@@ -1,7 +1,10 @@
 """Evaluations on Dask workers: a local cluster of processes, or an existing cluster.
 
 Only the client process (the runner) talks to the strategy and writes the store; a worker
-receives ``(task, config, epochs, seed)`` and returns ``(result, error)``. Failures end as
+receives ``(task, config, epochs, seed)``, the trial's plan (the checkpoint to continue and
+where to keep its own, as paths of the run folder: a cluster's workers need it on a file
+system they share) and when to stop (a ``time.time()`` reading), and returns
+``(result, error)``. Failures end as
 Outcomes (see ``mfnas.execution.executors``): a worker that dies while evaluating
 (``KilledWorker``, a closed connection) gets its trial resubmitted once, then recorded
 crashed. An evaluation that runs past the trial timeout, counted from when a worker began it,

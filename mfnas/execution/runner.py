@@ -7,16 +7,18 @@ told as it finishes, in any order. The budget is the sum of the epochs every eva
 crashed ones included: a trial that continues a configuration's earlier training pays only its
 new epochs (``mfnas.execution.checkpoints``, decided when it is asked), and it starts only if
 the epochs charged to the finished and in-flight trials plus its own fit, so the budget is
-never exceeded.
+never exceeded (one exception: a resumed trial whose checkpoint went missing meanwhile
+retrains from scratch, charged in full).
 
 A budget in seconds (``budget_seconds``) bounds the study's clock instead (real seconds live;
 the simulated clock in a replay, the strategy's decision time included): no trial starts at or
 after it, and a trial still running then stops after the epoch that crosses it and is recorded
 with the epochs it reached (``extra["asked_epochs"]`` keeps what was asked; the strategy, asked
 nothing more, is told it as a failure). Strategies still plan in epochs: ``budget_epochs`` is
-what the caller estimates the seconds afford, and each ask is given the epochs the seconds
-left afford at the study's own measured cost per epoch (before its first trial ends, at that
-estimate's), less those in flight.
+what the caller estimates the seconds afford on all its workers, and each ask is given the
+epochs the seconds left afford on ``executor.slots`` workers at the study's own measured cost
+per epoch (before its first trial ends, at that estimate's), less those in flight. A resumed
+study replays each ask with the epochs it was given (kept in the record).
 
 A resumed study is rebuilt from its records: the strategy, created again with its seed, is
 asked each recorded trial again after as many tells as when it first proposed it, must propose
@@ -72,13 +74,16 @@ def problem_for(task: Task, budget_epochs: int, prior: tuple[PriorCurve, ...] = 
 @dataclass
 class _Study:
     """A strategy and its bookkeeping: epochs charged (finished and in flight), tells made, the
-    plan of every trial asked (from scratch or continuing)."""
+    plan of every trial asked (from scratch or continuing), and with a budget in ``seconds``
+    the study clock (``now() - clock_start``) and the epochs each ask was given."""
 
     strategy: Strategy
     budget: int
     continuations: Continuations
-    seconds: float | None = None  # a budget in seconds, on the study clock ``elapsed``
-    elapsed: Callable[[], float] = lambda: 0.0
+    seconds: float | None = None
+    now: Callable[[], float] = lambda: 0.0
+    slots: int = 1
+    clock_start: float = 0.0
     committed: int = 0
     finished_epochs: int = 0  # charged to trials that ended
     finished_seconds: float = 0.0
@@ -87,6 +92,15 @@ class _Study:
     replaying: bool = False  # a resumed study rebuilding itself from its records
     asked_after: dict[int, int] = field(default_factory=dict)
     plans: dict[int, Plan] = field(default_factory=dict)
+    given: dict[int, int] = field(default_factory=dict)  # seconds budgets: each ask's epochs
+
+    def elapsed(self) -> float:
+        """Seconds on the study clock."""
+        return self.now() - self.clock_start
+
+    def out_of_time(self) -> bool:
+        """True when a budget in seconds is spent (never while replaying: the records say)."""
+        return self.seconds is not None and not self.replaying and self.elapsed() >= self.seconds
 
     def left(self) -> int:
         """The epochs the budget has left for new trials (see the module docstring)."""
@@ -97,18 +111,20 @@ class _Study:
         else:
             rate = self.seconds / self.budget
         in_flight = self.committed - self.finished_epochs
-        return max(0, math.floor((self.seconds - self.elapsed()) / rate) - in_flight)
+        affordable = self.slots * (self.seconds - self.elapsed()) / rate
+        return max(0, math.floor(affordable) - in_flight)
 
-    def ask(self) -> TrialSpec | None:
-        """The strategy's next trial within what is left of the budget, or None."""
-        if self.closed or (self.seconds is not None and self.elapsed() >= self.seconds):
+    def ask(self, given: int | None = None) -> TrialSpec | None:
+        """The strategy's next trial within what is left of the budget, or None. A resumed
+        seconds-budget study replays the epochs each ask was ``given``."""
+        if self.closed or self.out_of_time():
             return None
-        left = self.left()
+        left = self.left() if given is None else given
         spec = self.strategy.ask(left)
         if spec is None:
             return None
-        if not 1 <= spec.epochs <= self.strategy.problem.max_epochs:
-            self.closed = True  # a strategy that breaks its contract ends its own study
+        if not 1 <= spec.epochs <= self.strategy.problem.max_epochs or self.out_of_time():
+            self.closed = True  # a broken contract, or the decision took the last seconds
             return None
         plan = self.continuations.plan(spec, check_files=not self.replaying)
         if spec.epochs - plan.continued_from > left:
@@ -118,6 +134,8 @@ class _Study:
         self.plans[spec.trial_id] = plan
         self.committed += spec.epochs - plan.continued_from
         self.asked_after[spec.trial_id] = self.told
+        if self.seconds is not None:
+            self.given[spec.trial_id] = left
         return spec
 
     def settle(self, spec: TrialSpec, continued_from: int) -> None:
@@ -129,10 +147,13 @@ class _Study:
             self.plans[spec.trial_id] = Plan(save=plan.save)
 
     def replan(self, spec: TrialSpec) -> None:
-        """Plan again, now that the checkpoint folder is reconciled, a trial asked while
-        replaying that has no record (it runs again)."""
-        self.committed -= spec.epochs - self.plans[spec.trial_id].continued_from
-        plan = self.continuations.plan(spec)  # its start's file is checked (and held) now
+        """Hold (or plan again, if its start's file is gone) a trial asked while replaying that
+        has no record: it runs again. The checkpoint folder is reconciled by now."""
+        plan = self.plans[spec.trial_id]
+        if self.continuations.hold(plan):
+            return
+        self.committed -= spec.epochs - plan.continued_from
+        plan = self.continuations.plan(spec)  # from scratch now; it may cost more
         self.plans[spec.trial_id] = plan
         self.committed += spec.epochs - plan.continued_from
 
@@ -149,11 +170,10 @@ class _Study:
         self.told += 1
 
 
-def _record(
-    strategy: str, seed: int, outcome: Outcome, clock_start: float, asked_after: int, plan: Plan
-) -> TrialRecord:
+def _record(strategy: str, seed: int, outcome: Outcome, study: _Study) -> TrialRecord:
     """The store's record of an ended evaluation; times on the study clock."""
     spec, result = outcome.spec, outcome.result
+    plan, clock_start = study.plans[spec.trial_id], study.clock_start
     return TrialRecord(
         strategy=strategy,
         seed=seed,
@@ -168,19 +188,25 @@ def _record(
         seconds=result.seconds if result else outcome.end - outcome.start,
         start=outcome.start - clock_start,
         end=outcome.end - clock_start,
-        extra=_extra(spec, result),
-        asked_after=asked_after,
+        extra=_extra(spec, result, study.given.get(spec.trial_id)),
+        asked_after=study.asked_after[spec.trial_id],
         continued_from=plan.continued_from,
     )
 
 
-def _extra(spec: TrialSpec, result: Result | None) -> dict:
-    """A record's ``extra``: the result's, its per-epoch seconds, and the epochs asked when a
-    seconds budget stopped it before them."""
+def _extra(spec: TrialSpec, result: Result | None, given: int | None) -> dict:
+    """A record's ``extra``: the result's, its per-epoch seconds, the epochs asked when a
+    seconds budget stopped it before them, and under such a budget the epochs its ask was
+    given (``budget_left``, what a resume replays)."""
+    asked = {} if given is None else {"budget_left": given}
     if result is None:
-        return {}
-    stopped = {"asked_epochs": spec.epochs} if result.epochs < spec.epochs else {}
-    return {**result.extra, "epoch_seconds": list(result.epoch_seconds), **stopped}
+        return asked
+    if result.epochs < spec.epochs:
+        asked["asked_epochs"] = spec.epochs
+    return {**result.extra, "epoch_seconds": list(result.epoch_seconds), **asked}
+
+
+_BOOKKEEPING = ("epoch_seconds", "asked_epochs", "budget_left")  # the runner's, not the task's
 
 
 def _asked(record: TrialRecord) -> int:
@@ -227,7 +253,8 @@ def _replay(study: _Study, history: Sequence[TrialRecord]) -> list[TrialSpec]:
 
     for record in sorted(history, key=lambda r: r.trial_id):
         tell_until(record.asked_after)
-        while (spec := study.ask()) is not None and spec.trial_id < record.trial_id:
+        given = record.extra.get("budget_left")  # a lost trial before it: about as much
+        while (spec := study.ask(given)) is not None and spec.trial_id < record.trial_id:
             lost.append(spec)
         if spec is None or (spec.trial_id, spec.epochs, plain_config(spec.config)) != (
             record.trial_id,
@@ -244,7 +271,7 @@ def _replay(study: _Study, history: Sequence[TrialRecord]) -> list[TrialSpec]:
         specs[spec.trial_id] = spec
     tell_until(len(history))
     study.replaying = False
-    study.continuations.reconcile()
+    study.continuations.reconcile(keep=[study.plans[spec.trial_id] for spec in lost])
     for spec in lost:
         study.replan(spec)
     return lost
@@ -268,7 +295,7 @@ def _diagnostics(
 ) -> dict:
     """What is stored with a finished study: the strategy's own diagnostics, how many prior
     curves it was given, what continuation did (trials continued; live, checkpoints written,
-    evicted and the most bytes they held at once), and, in a replay, the true full-fidelity
+    evicted and the most bytes the kept ones held at once), and, in a replay, the true full-fidelity
     objective of every candidate its predictor ranked (``candidates[i]["truth"]``), looked up
     only after the study ended."""
     info = dict(strategy.diagnostics())
@@ -328,15 +355,16 @@ def run_study(
     if continuations.folder is not None:
         continuations.folder.mkdir(parents=True, exist_ok=True)
     strategy = make_strategy(strategy_name, problem_for(task, budget_epochs, prior), seed)
-    clock_start = executor.now() - max((r.end for r in records), default=0.0)
     study = _Study(
-        strategy, budget_epochs, continuations, budget_seconds, lambda: executor.now() - clock_start
+        strategy, budget_epochs, continuations, budget_seconds, executor.now, executor.slots
     )
     backlog = deque(_replay(study, records))
-    stop_at = None if budget_seconds is None else clock_start + budget_seconds
+    # the clock goes on from the last recorded end, the replay's own time left out
+    study.clock_start = executor.now() - max((r.end for r in records), default=0.0)
+    stop_at = None if budget_seconds is None else study.clock_start + budget_seconds
     running = 0
     while True:
-        while running < executor.slots:
+        while running < executor.slots and not study.out_of_time():
             spec = backlog.popleft() if backlog else study.ask()
             if spec is None:
                 break  # nothing to run now: wait for a result, or end when none is in flight
@@ -347,8 +375,7 @@ def run_study(
         for outcome in executor.wait():
             running -= 1
             spec = outcome.spec
-            asked_after, plan = study.asked_after[spec.trial_id], study.plans[spec.trial_id]
-            record = _record(strategy_name, seed, outcome, clock_start, asked_after, plan)
+            record = _record(strategy_name, seed, outcome, study)
             store.add(record)
             records.append(record)
             study.tell(spec, record, outcome.result)

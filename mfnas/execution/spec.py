@@ -138,7 +138,7 @@ class RunSpec:
 
         argv = ["--task", self.task, "--strategies", ",".join(self.strategies)]
         if self.budget_seconds is not None:
-            argv += ["--budget-seconds", f"{self.budget_seconds:g}"]
+            argv += ["--budget-seconds", f"{self.budget_seconds:.15g}"]
         else:
             argv += ["--budget", str(self.budget)]
         argv += ["--seeds", str(self.seeds), "--mode", self.mode]

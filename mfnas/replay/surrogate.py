@@ -35,7 +35,7 @@ from mfnas.direction import Direction
 from mfnas.replay.base import ReplayTask
 from mfnas.replay.table import Recording, read_references
 from mfnas.spaces import config_key, config_vector, plain_config
-from mfnas.tasks.base import Checkpoint, Result
+from mfnas.tasks.base import Checkpoint, Result, done_epochs
 
 FORMAT = 1
 META = "surrogate.json"
@@ -355,7 +355,7 @@ class SurrogateTask(ReplayTask):
         if crashes:
             raise RuntimeError("surrogate predicts this configuration crashes")
         points = tuple(float(v) for v in curve[:epochs])
-        done = 0 if start is None else start.epochs
+        done = done_epochs(start)
         return Result(
             curve=points,
             val={self.metric: points[-1]},

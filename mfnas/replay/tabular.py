@@ -23,7 +23,7 @@ from mfnas.direction import Direction
 from mfnas.replay.base import ReplayTask
 from mfnas.replay.table import META, TABLE, Recording, TableError, read_references, read_table
 from mfnas.spaces import config_key, config_vector
-from mfnas.tasks.base import Checkpoint, Result
+from mfnas.tasks.base import Checkpoint, Result, done_epochs
 
 
 class RecordedCrash(RuntimeError):
@@ -145,7 +145,7 @@ class TabularTask(ReplayTask):
             raise RecordedCrash(f"recorded configuration {recording.id}: {recording.error}")
         full = epochs == self.max_epochs
         curve = recording.curve[:epochs]
-        done = 0 if start is None else start.epochs
+        done = done_epochs(start)
         return Result(
             curve=curve,
             val=dict(recording.val or {}) if full else {self.metric: curve[-1]},

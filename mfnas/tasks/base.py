@@ -91,6 +91,11 @@ class Result:
         return self.epochs - self.continued_from
 
 
+def done_epochs(start: Checkpoint | None) -> int:
+    """The epochs a training continuing ``start`` begins after (0 from scratch)."""
+    return 0 if start is None else start.epochs
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     """A training paused after ``result.epochs`` epochs: ``result`` is what those epochs gave

@@ -20,7 +20,7 @@ from ConfigSpace import Configuration, ConfigurationSpace
 
 from mfnas.direction import Direction
 from mfnas.spaces import config_seed, load_space
-from mfnas.tasks.base import Checkpoint, Result, Task
+from mfnas.tasks.base import Checkpoint, Result, Task, done_epochs
 
 
 class ToyTask(Task):
@@ -57,8 +57,8 @@ class ToyTask(Task):
         self, config: Configuration, epochs: int, seed: int, start: Checkpoint | None = None
     ) -> Result:
         began = time.perf_counter()
-        done = 0 if start is None else start.epochs
-        if start is not None and start.state != {"epochs": done}:
+        done = done_epochs(start)
+        if start is not None and start.state not in (None, {"epochs": done}):  # None: replayed
             raise ValueError(f"not a toy checkpoint after epoch {done}: {start.state!r}")
         final, tau = self._final_and_speed(config)
         rng = np.random.default_rng(config_seed(config, seed))

@@ -101,11 +101,6 @@ def _on_cpu(value: Any) -> Any:
     return value
 
 
-def done_epochs(start: Checkpoint | None) -> int:
-    """The epochs a training continuing ``start`` begins after (0 from scratch)."""
-    return 0 if start is None else start.epochs
-
-
 def train_epochs(
     epochs: int, train_epoch: Callable[[], float], validate: Callable[[], T]
 ) -> tuple[list[float], list[T], list[float]]:

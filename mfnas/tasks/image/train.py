@@ -8,13 +8,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mfnas.tasks.base import Checkpoint, Result
+from mfnas.tasks.base import Checkpoint, Result, done_epochs
 from mfnas.tasks.image.data import ImageSplit
 from mfnas.tasks.image.metrics import classification_metrics
 from mfnas.tasks.image.model import ImageConfig, build_cnn
 from mfnas.tasks.training import (
     check_optimizer,
-    done_epochs,
     make_optimizer,
     restore_training,
     seeded,

@@ -9,13 +9,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mfnas.tasks.base import Checkpoint, Result
+from mfnas.tasks.base import Checkpoint, Result, done_epochs
 from mfnas.tasks.rating.config import RatingConfig
 from mfnas.tasks.rating.metrics import RatingEvaluator
 from mfnas.tasks.rating.models import RatingModel, build_rating_model
 from mfnas.tasks.training import (
     check_optimizer,
-    done_epochs,
     make_optimizer,
     restore_training,
     seeded,

@@ -9,14 +9,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mfnas.tasks.base import Checkpoint, Result
+from mfnas.tasks.base import Checkpoint, Result, done_epochs
 from mfnas.tasks.recsys.config import RecsysConfig
 from mfnas.tasks.recsys.metrics import RankingEvaluator
 from mfnas.tasks.recsys.models import Recommender, build_model
 from mfnas.tasks.recsys.split import Split
 from mfnas.tasks.training import (
     check_optimizer,
-    done_epochs,
     make_optimizer,
     restore_training,
     seeded,
