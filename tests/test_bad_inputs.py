@@ -98,6 +98,18 @@ CASES: list[tuple[str, list[str], Callable[[Path], None] | None, str]] = [
      _write("trials.sqlite", b"garbage" * 200), "not an intact mfnas store"),
     ("resume-broken-suite", ["--resume", "--out", "{run}"], _write("suite.json", "{]"),
      "holds no suite to resume"),
+    ("continuation-maybe", [*RUN, "--continuation", "maybe", "--out", "{new}"], None,
+     "choose on or off, not 'maybe'"),
+    ("checkpoint-mb-negative", [*RUN, "--checkpoint-mb", "-1", "--out", "{new}"], None,
+     "must be a number >= 0, got -1"),
+    ("resume-other-continuation", ["--resume", "--continuation", "off", "--out", "{run}"], None,
+     "--continuation off differs from its on"),
+    ("budget-seconds-and-budget", [*RUN, "--budget-seconds", "60", "--out", "{new}"], None,
+     "give --budget or --budget-seconds, not both"),
+    ("budget-seconds-zero", [*RUN[:4], "--budget-seconds", "0", "--out", "{new}"], None,
+     "positive number of seconds"),
+    ("budget-seconds-unrecorded", [*RUN[:4], "--budget-seconds", "60", "--out", "{new}"], None,
+     "needs the cost of an epoch of toy"),
 ]  # fmt: skip
 
 

@@ -229,10 +229,14 @@ def _budgets(args: argparse.Namespace) -> list[int | None]:
 
 def _resumed(stored: RunSpec, args: argparse.Namespace) -> RunSpec:
     """``stored``, after checking that the run arguments given agree with it."""
+
+    def shown(value: object) -> object:
+        return ("on" if value else "off") if isinstance(value, bool) else value
+
     for key in stored.differences(given := _given(args)):
         raise SpecError(
             f"--resume continues {args.out} with its own arguments: --{key.replace('_', '-')} "
-            f"{given[key]} differs from its {stored.to_json()[key]}"
+            f"{shown(given[key])} differs from its {shown(stored.to_json()[key])}"
         )
     return stored
 
