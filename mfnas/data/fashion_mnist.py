@@ -28,7 +28,6 @@ import gzip
 import hashlib
 import logging
 import os
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
@@ -38,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mfnas.data.movielens import DataError, _cache_path, _one_line
+from mfnas.data import DataError, cache_path, local_dir, one_line, write_cache
 
 logger = logging.getLogger(__name__)
 
@@ -112,9 +111,9 @@ def load_fashion_mnist(
     """
     spec = spec or SPEC
     failures: list[str] = []
-    cache = _cache_path(cache_dir).with_name(CACHE_FILE)
+    cache = cache_path(CACHE_FILE, cache_dir)
 
-    local, label = _local_dir(data_dir)
+    local, label = local_dir(data_dir, ENV_DIR, "folder {}")
     if local is not None:
         try:
             return _checked(label, lambda: _read_folder(local), spec)
@@ -140,7 +139,7 @@ def load_fashion_mnist(
         except DataError as exc:
             failures.append(str(exc))
         else:
-            _write_cache(cache, data)
+            write_cache(cache, "Fashion-MNIST", **{part: getattr(data, part) for part in FILES})
             return data
     else:
         failures.append("download skipped (download=False)")
@@ -150,19 +149,7 @@ def load_fashion_mnist(
         return _checked(f"Debian package files in {debian}", lambda: _read_folder(debian), spec)
     except DataError as exc:
         failures.append(str(exc))
-    raise DataError(_one_line("no Fashion-MNIST source worked: " + "; ".join(failures)))
-
-
-def _local_dir(data_dir: str | os.PathLike[str] | None) -> tuple[Path | None, str]:
-    """The local folder to try (argument first, then environment) and its label."""
-    if data_dir is not None:
-        folder = Path(data_dir).expanduser()
-        return folder, f"folder {folder}"
-    env = os.environ.get(ENV_DIR)
-    if not env:
-        return None, ""
-    folder = Path(env).expanduser()
-    return folder, f"folder {folder} ({ENV_DIR})"
+    raise DataError(one_line("no Fashion-MNIST source worked: " + "; ".join(failures)))
 
 
 def _checked(
@@ -224,7 +211,7 @@ def _decoded(name: str, raw: bytes, gzipped: bool) -> np.ndarray:
     try:
         data = gzip.decompress(raw) if gzipped else raw
     except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{name}.gz: bad gzip ({_one_line(exc)})") from exc
+        raise DataError(f"{name}.gz: bad gzip ({one_line(exc)})") from exc
     try:
         array = parse_idx(data)
     except DataError as exc:
@@ -246,7 +233,7 @@ def _read_folder(folder: Path) -> dict[str, np.ndarray]:
                 try:
                     raw = path.read_bytes()
                 except OSError as exc:
-                    raise DataError(_one_line(exc)) from exc
+                    raise DataError(one_line(exc)) from exc
                 parts[part] = _decoded(name, raw, gzipped)
                 break
         else:
@@ -265,9 +252,9 @@ def _download() -> dict[str, np.ndarray]:
             ) as response:
                 raw = response.read()
         except urllib.error.URLError as exc:
-            raise DataError(f"unreachable ({_one_line(exc.reason)})") from exc
+            raise DataError(f"unreachable ({one_line(exc.reason)})") from exc
         except OSError as exc:  # timeouts and dropped connections
-            raise DataError(f"unreachable ({_one_line(exc) or type(exc).__name__})") from exc
+            raise DataError(f"unreachable ({one_line(exc) or type(exc).__name__})") from exc
         parts[part] = _decoded(name, raw, gzipped=True)
     return parts
 
@@ -278,21 +265,4 @@ def _read_cache(path: Path) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as npz:
             return {part: npz[part] for part in FILES}
     except Exception as exc:  # a cache file may be damaged in any way; it must never crash
-        raise DataError(f"unreadable ({type(exc).__name__}: {_one_line(exc)})") from exc
-
-
-def _write_cache(path: Path, data: FashionMNIST) -> None:
-    """Write the cache atomically (temp file in its folder, then os.replace); warn on failure."""
-    tmp: Path | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-        ) as handle:
-            tmp = Path(handle.name)
-            np.savez_compressed(handle, **{part: getattr(data, part) for part in FILES})
-        os.replace(tmp, path)
-    except OSError as exc:
-        logger.warning("could not write the Fashion-MNIST cache %s: %s", path, _one_line(exc))
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+        raise DataError(f"unreadable ({type(exc).__name__}: {one_line(exc)})") from exc

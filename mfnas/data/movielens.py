@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mfnas.data import DataError, cache_path, local_dir, one_line, write_cache
+
 logger = logging.getLogger(__name__)
 
 #: sha256 of the canonical array (rows sorted by user then item, little-endian int64, C order).
@@ -42,10 +44,6 @@ RECBOLE_REQUIREMENT = "recbole==1.2.1"
 RECBOLE_MEMBER = "recbole/dataset_example/ml-100k/ml-100k.inter"
 PIP_TIMEOUT_S = 180.0
 CACHE_FILE = "ml-100k.npz"
-
-
-class DataError(RuntimeError):
-    """No usable MovieLens-100K; the one-line message names each source tried and why it failed."""
 
 
 def load_ml100k(
@@ -70,8 +68,8 @@ def load_ml100k_with_source(
     cache file is logged and skipped. Raises DataError, one line, when no source works.
     """
     failures: list[str] = []
-    cache = _cache_path(cache_dir)
-    local, label = _local_dir(data_dir)
+    cache = cache_path(CACHE_FILE, cache_dir)
+    local, label = local_dir(data_dir, "MFNAS_DATA_DIR", "u.data in {}")
     if local is not None:
         try:
             return _fetched(label, lambda: _read_table(local / "u.data"), cache)
@@ -105,26 +103,7 @@ def load_ml100k_with_source(
                 failures.append(str(exc))
     else:
         failures.append("downloads skipped (download=False)")
-    raise DataError(_one_line("no MovieLens-100K source worked: " + "; ".join(failures)))
-
-
-def _local_dir(data_dir: str | os.PathLike[str] | None) -> tuple[Path | None, str]:
-    """The local GroupLens folder to try (argument first, then environment) and its label."""
-    if data_dir is not None:
-        folder = Path(data_dir).expanduser()
-        return folder, f"u.data in {folder}"
-    env = os.environ.get("MFNAS_DATA_DIR")
-    if not env:
-        return None, ""
-    folder = Path(env).expanduser()
-    return folder, f"u.data in {folder} (MFNAS_DATA_DIR)"
-
-
-def _cache_path(cache_dir: str | os.PathLike[str] | None) -> Path:
-    """The cache file: ``cache_dir``, else ``MFNAS_CACHE_DIR``, else ``~/.cache/mfnas``."""
-    folder = cache_dir if cache_dir is not None else os.environ.get("MFNAS_CACHE_DIR")
-    base = Path(folder).expanduser() if folder else Path.home() / ".cache" / "mfnas"
-    return base / CACHE_FILE
+    raise DataError(one_line("no MovieLens-100K source worked: " + "; ".join(failures)))
 
 
 def _checked(label: str, read: Callable[[], np.ndarray]) -> np.ndarray:
@@ -139,13 +118,8 @@ def _fetched(label: str, read: Callable[[], np.ndarray], cache: Path) -> tuple[n
     """Read and verify a non-cache source, log it, refresh the cache, return (ratings, label)."""
     ratings = _checked(label, read)
     logger.info("MovieLens-100K from %s", label)
-    _write_cache(cache, ratings)
+    write_cache(cache, "MovieLens-100K", ratings=ratings)
     return ratings, label
-
-
-def _one_line(text: object) -> str:
-    """``text`` with its line breaks turned into spaces (errors here are one line)."""
-    return " ".join(line.strip() for line in str(text).splitlines() if line.strip())
 
 
 def _parse(raw: bytes, header: bool) -> np.ndarray:
@@ -155,7 +129,7 @@ def _parse(raw: bytes, header: bool) -> np.ndarray:
             io.BytesIO(raw), dtype=np.int64, delimiter="\t", skiprows=int(header), ndmin=2
         )
     except ValueError as exc:
-        raise DataError(f"unparsable ratings ({_one_line(exc)})") from exc
+        raise DataError(f"unparsable ratings ({one_line(exc)})") from exc
 
 
 def _read_table(path: Path) -> np.ndarray:
@@ -165,7 +139,7 @@ def _read_table(path: Path) -> np.ndarray:
     except FileNotFoundError as exc:
         raise DataError("no such file") from exc
     except OSError as exc:
-        raise DataError(_one_line(exc)) from exc
+        raise DataError(one_line(exc)) from exc
     return _parse(raw, header=False)
 
 
@@ -175,7 +149,7 @@ def _read_cache(path: Path) -> np.ndarray:
         with np.load(path, allow_pickle=False) as npz:
             return npz["ratings"]
     except Exception as exc:  # a cache file may be damaged in any way; it must never crash
-        raise DataError(f"unreadable ({type(exc).__name__}: {_one_line(exc)})") from exc
+        raise DataError(f"unreadable ({type(exc).__name__}: {one_line(exc)})") from exc
 
 
 def _verified(ratings: np.ndarray) -> np.ndarray:
@@ -217,37 +191,20 @@ def content_sha256(ratings: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(ratings, dtype="<i8").tobytes()).hexdigest()
 
 
-def _write_cache(path: Path, ratings: np.ndarray) -> None:
-    """Write the cache atomically (temp file in its folder, then os.replace); warn on failure."""
-    tmp: Path | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-        ) as handle:
-            tmp = Path(handle.name)
-            np.savez_compressed(handle, ratings=ratings)
-        os.replace(tmp, path)
-    except OSError as exc:
-        logger.warning("could not write the MovieLens-100K cache %s: %s", path, _one_line(exc))
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
-
-
 def _fetch_grouplens() -> np.ndarray:
     """Download the GroupLens zip and parse ``ml-100k/u.data`` in memory (unverified)."""
     try:
         with urllib.request.urlopen(GROUPLENS_URL, timeout=GROUPLENS_TIMEOUT_S) as response:
             payload = response.read()
     except urllib.error.URLError as exc:
-        raise DataError(f"unreachable ({_one_line(exc.reason)})") from exc
+        raise DataError(f"unreachable ({one_line(exc.reason)})") from exc
     except OSError as exc:  # timeouts and dropped connections
-        raise DataError(f"unreachable ({_one_line(exc) or type(exc).__name__})") from exc
+        raise DataError(f"unreachable ({one_line(exc) or type(exc).__name__})") from exc
     try:
         with zipfile.ZipFile(io.BytesIO(payload)) as archive:
             raw = archive.read("ml-100k/u.data")
     except (zipfile.BadZipFile, KeyError) as exc:
-        raise DataError(f"bad zip ({_one_line(exc)})") from exc
+        raise DataError(f"bad zip ({one_line(exc)})") from exc
     return _parse(raw, header=False)
 
 
@@ -269,7 +226,7 @@ def _fetch_recbole_wheel() -> np.ndarray:
             raise DataError(f"pip download timed out after {PIP_TIMEOUT_S:.0f} s") from exc
         if done.returncode != 0:
             lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
-            reason = _one_line(lines[-1]) if lines else f"exit status {done.returncode}"
+            reason = one_line(lines[-1]) if lines else f"exit status {done.returncode}"
             raise DataError(f"pip download failed ({reason})")
         wheels = sorted(Path(tmp).glob("recbole-*.whl"))
         if not wheels:
@@ -278,5 +235,5 @@ def _fetch_recbole_wheel() -> np.ndarray:
             with zipfile.ZipFile(wheels[0]) as archive:
                 raw = archive.read(RECBOLE_MEMBER)
         except (zipfile.BadZipFile, KeyError) as exc:
-            raise DataError(f"bad wheel ({_one_line(exc)})") from exc
+            raise DataError(f"bad wheel ({one_line(exc)})") from exc
     return _parse(raw, header=True)
