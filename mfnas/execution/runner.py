@@ -218,7 +218,7 @@ def _result(record: TrialRecord) -> Result | None:
     """What the strategy was told of a record (None when it crashed), its state aside."""
     if record.status is Status.CRASHED:
         return None
-    extra = {k: v for k, v in record.extra.items() if k != "epoch_seconds"}
+    extra = {k: v for k, v in record.extra.items() if k not in _BOOKKEEPING}
     return Result(
         curve=tuple(record.curve),
         val=dict(record.val),
