@@ -183,9 +183,12 @@ def run(
         raise RunError(str(exc)) from None
     if not resume:  # run.json keeps the fidelity it ran at: --max-epochs 27 resumes a default run
         spec = replace(spec, max_epochs=task.max_epochs)
-    budget_epochs = meta.get("budget_epochs") or _budget_epochs(spec, setup)
+    rate = None if meta or spec.budget_seconds is None else _seconds_per_epoch(spec, setup)
     with ExitStack() as stack:  # the executor first: a cluster that cannot start changes nothing
         executor = stack.enter_context(_executor(spec, options, task))
+        budget_epochs = meta.get("budget_epochs")  # a resumed run plans as it did
+        if budget_epochs is None:
+            budget_epochs = _budget_epochs(spec, task, rate, executor.slots)
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -260,26 +263,30 @@ def _record_and_publish(
     return rows
 
 
-def _budget_epochs(spec: RunSpec, setup: Setup) -> int:
+def _seconds_per_epoch(spec: RunSpec, setup: Setup) -> float:
+    """The task's recorded mean cost of an epoch, what a budget in seconds is planned with.
+    Raises RunError when a live task has no recorded curves to read it from."""
+    if isinstance(setup.task, ReplayTask):
+        return setup.task.seconds_per_epoch()
+    try:
+        folder = MODES[spec.mode].prior_folder(spec.task, spec.replay_from)
+        return TabularTask.from_folder(folder).seconds_per_epoch()
+    except TableError as exc:
+        raise RunError(
+            f"--budget-seconds needs the cost of an epoch of {spec.task} to plan with, "
+            f"from its recorded curves ({exc}); or give --budget"
+        ) from None
+
+
+def _budget_epochs(spec: RunSpec, task: Task, rate: float | None, slots: int) -> int:
     """The run's budget in epochs: ``budget`` full trainings, or, for a budget in seconds, the
-    epochs those seconds afford at the task's recorded mean cost per epoch (what strategies
-    plan with). Raises RunError when a live task has no recorded curves to read it from."""
-    task = setup.task
+    epochs those seconds afford on ``slots`` workers at ``rate`` seconds per epoch (what
+    strategies plan with)."""
     if spec.budget_seconds is None:
         assert spec.budget is not None
         return spec.budget * task.max_epochs
-    if isinstance(task, ReplayTask):
-        rate = task.seconds_per_epoch()
-    else:
-        try:
-            folder = MODES[spec.mode].prior_folder(spec.task, spec.replay_from)
-            rate = TabularTask.from_folder(folder).seconds_per_epoch()
-        except TableError as exc:
-            raise RunError(
-                f"--budget-seconds needs the cost of an epoch of {spec.task} to plan with, "
-                f"from its recorded curves ({exc}); or give --budget"
-            ) from None
-    affordable = math.floor(spec.budget_seconds / max(rate, 1e-9))
+    assert rate is not None
+    affordable = math.floor(slots * spec.budget_seconds / max(rate, 1e-9))
     return int(min(max(affordable, 1), MAX_BUDGET * task.max_epochs))
 
 
