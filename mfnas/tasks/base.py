@@ -232,6 +232,23 @@ class TrainedTask(Task):
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, **dict.fromkeys(self.cached)}
 
+    def evaluate(
+        self,
+        config: Configuration,
+        epochs: int,
+        seed: int,
+        start: Checkpoint | None = None,
+        keep: bool = False,
+    ) -> Result:
+        """``Task.evaluate``, with a kept training state moved to the CPU (a checkpoint does
+        not depend on the device it was trained on); a state not kept is never copied off it."""
+        result = super().evaluate(config, epochs, seed, start, keep)
+        if result.state is None:
+            return result
+        from mfnas.tasks.training import on_cpu  # torch is imported by training only
+
+        return replace(result, state=on_cpu(result.state))
+
     @property
     def space(self) -> ConfigurationSpace:
         return load_space(self.name)

@@ -59,14 +59,15 @@ def seeded(device: torch.device, seed: int) -> Iterator[torch.Generator]:
 def training_state(
     model: torch.nn.Module, optimizer: torch.optim.Optimizer, generator: torch.Generator
 ) -> dict[str, Any]:
-    """What continuing a training needs, on the CPU: the model's and the optimizer's state, the
-    data generator's state and the global torch RNG's (dropout draws from it; inside
-    ``seeded`` it is the training's own)."""
+    """What continuing a training needs: the model's and the optimizer's state (their tensors
+    where they are, not copied: ``TrainedTask.evaluate`` moves a kept state to the CPU, and one
+    not kept never leaves the device), the data generator's state and the global torch RNG's
+    (dropout draws from it; inside ``seeded`` it is the training's own)."""
     device = generator.device
     rng = torch.cuda.get_rng_state(device) if device.type == "cuda" else torch.get_rng_state()
     return {
-        "model": _on_cpu(model.state_dict()),
-        "optimizer": _on_cpu(optimizer.state_dict()),
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
         "generator": generator.get_state(),
         "rng": rng,
     }
@@ -90,14 +91,14 @@ def restore_training(
         torch.set_rng_state(state["rng"])
 
 
-def _on_cpu(value: Any) -> Any:
+def on_cpu(value: Any) -> Any:
     """``value`` (a state dict, nested) with every tensor copied to the CPU (kept if there)."""
     if isinstance(value, torch.Tensor):
         return value.detach().cpu()
     if isinstance(value, dict):
-        return {key: _on_cpu(item) for key, item in value.items()}
+        return {key: on_cpu(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return type(value)(_on_cpu(item) for item in value)
+        return type(value)(on_cpu(item) for item in value)
     return value
 
 
