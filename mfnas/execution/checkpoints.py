@@ -81,8 +81,26 @@ class Plan:
 SCRATCH = Plan()
 
 
-def _identity(task: Task, config: Configuration, seed: int, epochs: int) -> dict[str, Any]:
+def checkpoint_identity(
+    task: Task, config: Configuration, seed: int, epochs: int
+) -> dict[str, Any]:
+    """What a checkpoint file is checked against: the training it holds."""
     return {"task": task.name, "config": config_key(config), "seed": seed, "epochs": epochs}
+
+
+def _stem(config: Configuration) -> str:
+    """The start of the names of ``config``'s checkpoint files."""
+    return hashlib.sha256(config_key(config).encode()).hexdigest()[:20]
+
+
+def kept_checkpoints(folder: Path, config: Configuration) -> list[tuple[int, int, Path]]:
+    """The checkpoint files of ``config`` in a study's ``folder``, as (epochs, trial id,
+    path), furthest first (none when the folder is gone: a finished study empties it)."""
+    found = []
+    for path in Path(folder).glob(f"{_stem(config)}-e*-t*{SUFFIX}"):
+        epochs, trial = path.name[: -len(SUFFIX)].split("-")[1:]
+        found.append((int(epochs[1:]), int(trial[1:]), path))
+    return sorted(found, reverse=True)
 
 
 def save_checkpoint(path: str, state: Any, identity: dict[str, Any]) -> int:
@@ -144,13 +162,17 @@ def evaluate_with(
     if plan.start is not None:
         state = None
         if plan.load is not None:
-            state = load_checkpoint(plan.load, _identity(task, config, seed, plan.continued_from))
+            state = load_checkpoint(
+                plan.load, checkpoint_identity(task, config, seed, plan.continued_from)
+            )
         start = Checkpoint(plan.start, state)
     with stopping_at(stop_at):
         result = task.evaluate(config, epochs, seed, start, keep=plan.save is not None)
     if plan.save is None:
         return result
-    size = save_checkpoint(plan.save, result.state, _identity(task, config, seed, result.epochs))
+    size = save_checkpoint(
+        plan.save, result.state, checkpoint_identity(task, config, seed, result.epochs)
+    )
     return replace(result, state=None, extra={**result.extra, "checkpoint_bytes": size})
 
 
@@ -189,10 +211,9 @@ class Continuations:
         self._clock = itertools.count()
         self.stats = {"continued": 0, "written": 0, "evicted": 0, "peak_bytes": 0}
 
-    def _path(self, key: str, spec: TrialSpec) -> str:
+    def _path(self, spec: TrialSpec) -> str:
         assert self.folder is not None
-        digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-        return str(self.folder / f"{digest}-e{spec.epochs}-t{spec.trial_id}{SUFFIX}")
+        return str(self.folder / f"{_stem(spec.config)}-e{spec.epochs}-t{spec.trial_id}{SUFFIX}")
 
     def plan(self, spec: TrialSpec, check_files: bool = True) -> Plan:
         """The plan of a trial the strategy just proposed. With ``check_files`` (not while a
@@ -208,7 +229,7 @@ class Continuations:
             reached = None
         further = reached is None or reached.result.epochs < spec.epochs
         keep = self.folder is not None and further and spec.epochs < self.max_epochs
-        save = self._path(key, spec) if keep else None
+        save = self._path(spec) if keep else None
         if reached is None or not further:
             return Plan(save=save)
         reached.used = next(self._clock)

@@ -214,8 +214,9 @@ def _asked(record: TrialRecord) -> int:
     return int(record.extra.get("asked_epochs", record.epochs))
 
 
-def _result(record: TrialRecord) -> Result | None:
-    """What the strategy was told of a record (None when it crashed), its state aside."""
+def told_result(record: TrialRecord) -> Result | None:
+    """What the strategy was told of a record (None when it crashed), its state aside: also
+    the start of a training that continues it."""
     if record.status is Status.CRASHED:
         return None
     extra = {k: v for k, v in record.extra.items() if k not in _BOOKKEEPING}
@@ -247,7 +248,7 @@ def _replay(study: _Study, history: Sequence[TrialRecord]) -> list[TrialSpec]:
     def tell_until(count: int) -> None:
         while study.told < count:
             record = history[study.told]
-            study.tell(specs[record.trial_id], record, _result(record))
+            study.tell(specs[record.trial_id], record, told_result(record))
 
     study.replaying = True
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from mfnas.data.fashion_mnist import FashionMNIST
-from mfnas.tasks.image.data import ImageSplit, scale_images, stratified_subset
+from mfnas.tasks.image.data import ImageSplit, pixel_stats, scale_images, stratified_subset
 
 
 def fashion_split(data: FashionMNIST, n_train: int, n_val: int, seed: int = 0) -> ImageSplit:
@@ -30,4 +30,5 @@ def fashion_split(data: FashionMNIST, n_train: int, n_val: int, seed: int = 0) -
         val=index[len(train) : n_fit],
         test=index[n_fit:],
         n_classes=int(labels.max()) + 1,
+        pixel_scale=pixel_stats(images, train_part),
     )

@@ -36,6 +36,11 @@ class FashionTask(CnnTask):
     """
 
     name = "fashion"
+    class_names = (
+        *("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat"),
+        *("Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    )
+    pixel_range = (0.0, 255.0)
     cached = (*CnnTask.cached, "_references")
     _references: dict[str, dict[str, Any]] | None
 

@@ -16,7 +16,8 @@ class ImageSplit:
     ``images`` is float32 ``(n, 1, height, width)``, scaled by the mean and standard deviation
     of the training pixels (one scalar each, fitted on ``train`` only); ``labels`` is int64
     ``(n,)`` in ``0..n_classes-1``. ``train``, ``val`` and ``test`` are disjoint sorted index
-    arrays into both.
+    arrays into both. ``pixel_scale`` is the (mean, std) the raw pixels were scaled by (what a
+    served model applies to the images it is sent).
     """
 
     images: np.ndarray
@@ -25,6 +26,7 @@ class ImageSplit:
     val: np.ndarray
     test: np.ndarray
     n_classes: int
+    pixel_scale: tuple[float, float] = (0.0, 1.0)
 
 
 def stratified_split(
@@ -71,10 +73,16 @@ def stratified_subset(
     return first, second
 
 
+def pixel_stats(images: np.ndarray, train: np.ndarray) -> tuple[float, float]:
+    """The mean and standard deviation of the training images' pixels."""
+    fitted = images[train].astype(np.float64)
+    return float(fitted.mean()), float(fitted.std())
+
+
 def scale_images(images: np.ndarray, train: np.ndarray) -> np.ndarray:
     """``images`` as float32 minus the training pixels' mean, divided by their std."""
-    fitted = images[train].astype(np.float64)
-    return ((images - fitted.mean()) / fitted.std()).astype(np.float32)
+    mean, std = pixel_stats(images, train)
+    return ((images - mean) / std).astype(np.float32)
 
 
 def load_digits_split(seed: int = 0) -> ImageSplit:
@@ -85,4 +93,5 @@ def load_digits_split(seed: int = 0) -> ImageSplit:
     labels = digits.target.astype(np.int64)
     train, val, test = stratified_split(labels, seed)
     images = scale_images(digits.images[:, None], train)
-    return ImageSplit(images, labels, train, val, test, n_classes=int(labels.max()) + 1)
+    scale = pixel_stats(digits.images, train)
+    return ImageSplit(images, labels, train, val, test, int(labels.max()) + 1, scale)

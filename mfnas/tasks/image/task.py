@@ -34,6 +34,9 @@ class CnnTask(TrainedTask):
     direction = Direction.MAXIMIZE
     min_epochs = 1
     max_epochs = 27
+    #: Each label's name, and the range of the raw pixels (what a served model is sent).
+    class_names: tuple[str, ...]
+    pixel_range: tuple[float, float]
 
     cached = ("_split", "_trainer")
     _split: ImageSplit | None
@@ -64,6 +67,8 @@ class ImageTask(CnnTask):
     60/20/20 stratified with ``split_seed``."""
 
     name = "image"
+    class_names = tuple(str(digit) for digit in range(10))
+    pixel_range = (0.0, 16.0)
 
     def load_split(self) -> ImageSplit:
         return load_digits_split(self.split_seed)

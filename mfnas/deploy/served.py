@@ -1,0 +1,289 @@
+"""Each trained task's model as a server uses it, and what its export keeps beside the weights.
+
+``SERVED`` maps a task name to its ``ServedModel`` class. A class does two things:
+
+- ``export_parts(task, config, weights)``: at export time, on the task that trained the model,
+  the arrays serving needs (``arrays.npz``), the ``serving`` description of the manifest (the
+  endpoint and what it takes) and the ``data`` fingerprint;
+- ``ServedModel(bundle, device)``: at serving time, the model rebuilt from a bundle, answering
+  its endpoint. Bad input raises ``RequestError`` (the server answers 4xx with its message).
+
+Endpoints: ``recommend`` (recsys: the top ``k`` items of a user, seen ones excluded on request;
+an unknown user gets the most popular items, flagged as a fallback), ``predict`` (rating: a
+user's rating of an item; an unknown user is predicted from the global mean and the item's
+bias, flagged), ``classify`` (image, fashion: the class of one image of raw pixels).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from mfnas.deploy.bundle import Bundle
+from mfnas.tasks.base import Task
+
+
+class RequestError(ValueError):
+    """A request the model cannot answer (an unknown item, an image of the wrong shape):
+    ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ExportParts:
+    """What an export writes beside the weights: ``arrays``, the manifest's ``serving`` and
+    ``data`` entries."""
+
+    arrays: dict[str, np.ndarray]
+    serving: dict[str, Any]
+    data: dict[str, Any]
+
+
+class ServedModel(ABC):
+    """A trained model loaded from a bundle, on ``device``, in eval mode."""
+
+    endpoint: ClassVar[str]
+
+    def __init__(self, bundle: Bundle, device: torch.device) -> None:
+        self.manifest = bundle.manifest
+        self.device = device
+
+    @classmethod
+    @abstractmethod
+    def export_parts(
+        cls, task: Task, config: Mapping[str, Any], weights: Mapping[str, torch.Tensor]
+    ) -> ExportParts:
+        """What the export of ``task``'s model of ``config`` keeps beside its weights."""
+
+
+class _KnownIds:
+    """Raw ids (sorted, as the splits index them: raw id ``ids[i]`` is index ``i``)."""
+
+    def __init__(self, ids: np.ndarray, what: str) -> None:
+        self.ids, self.what = np.asarray(ids, dtype=np.int64), what
+
+    def index(self, raw: int) -> int | None:
+        """The index of ``raw``, or None when it is not known."""
+        at = int(np.searchsorted(self.ids, raw))
+        return at if at < len(self.ids) and self.ids[at] == raw else None
+
+    def require(self, raw: int) -> int:
+        """The index of ``raw``; RequestError (404) when it is not known."""
+        at = self.index(raw)
+        if at is None:
+            raise RequestError(f"unknown {self.what} {raw}", status=404)
+        return at
+
+
+def _movielens(task: Any) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """MovieLens-100K's raw user and item ids (sorted) and the data fingerprint."""
+    from mfnas.data.movielens import ML100K_SHA256, load_ml100k
+
+    ratings = load_ml100k(task.data_dir)
+    data = {"dataset": "MovieLens-100K", "sha256": ML100K_SHA256, "split_seed": task.split_seed}
+    return np.unique(ratings[:, 0]), np.unique(ratings[:, 1]), data
+
+
+class Recommendations(ServedModel):
+    """A recsys model: every known user's scores of every item, computed once at load.
+
+    Seen items are the user's training and validation interactions (what the model knew);
+    the test interactions stay unseen, so the recommendations of a test user, seen ones
+    excluded, are the ranking the export's test metrics scored. Popularity (the fallback's
+    order) counts the same seen interactions.
+    """
+
+    endpoint = "recommend"
+
+    def __init__(self, bundle: Bundle, device: torch.device) -> None:
+        super().__init__(bundle, device)
+        from mfnas.tasks.recsys.config import RecsysConfig
+        from mfnas.tasks.recsys.models import build_model
+
+        arrays = bundle.arrays
+        self.users = _KnownIds(arrays["raw_users"], "user")
+        self.items = _KnownIds(arrays["raw_items"], "item")
+        self.n_items = len(self.items.ids)
+        config = RecsysConfig.from_mapping(bundle.manifest["config"])
+        model = build_model(config, len(self.users.ids), self.n_items, arrays["train"])
+        model.load_state_dict(bundle.weights)
+        model.to(device).eval()
+        with torch.inference_mode():
+            users = torch.arange(len(self.users.ids), device=device)
+            self.scores = model.score_all(users).float().cpu()
+        seen = arrays["seen"]
+        self.seen_at = np.searchsorted(seen[:, 0], np.arange(len(self.users.ids) + 1))
+        self.seen_items = torch.as_tensor(seen[:, 1])
+        self.popular = torch.as_tensor(arrays["popularity"]).double()
+
+    @classmethod
+    def export_parts(
+        cls, task: Task, config: Mapping[str, Any], weights: Mapping[str, torch.Tensor]
+    ) -> ExportParts:
+        split = task.split  # type: ignore[attr-defined]
+        raw_users, raw_items, data = _movielens(task)
+        seen = np.concatenate([split.train, split.val])
+        seen = seen[np.lexsort((seen[:, 1], seen[:, 0]))]
+        arrays = {
+            "raw_users": raw_users,
+            "raw_items": raw_items,
+            "train": split.train,
+            "seen": seen,
+            "popularity": np.bincount(seen[:, 1], minlength=split.n_items),
+        }
+        serving = {
+            "endpoint": cls.endpoint,
+            "users": int(split.n_users),
+            "items": int(split.n_items),
+            "seen": "each user's training and validation interactions",
+        }
+        return ExportParts(arrays, serving, data)
+
+    def seen(self, user: int) -> torch.Tensor:
+        """The item indices user index ``user`` has seen."""
+        return self.seen_items[self.seen_at[user] : self.seen_at[user + 1]]
+
+    def recommend(self, user: int, k: int, exclude_seen: bool) -> dict[str, Any]:
+        """The top ``k`` items of raw user id ``user`` (fewer when seen ones run out)."""
+        if not 1 <= k <= self.n_items:
+            raise RequestError(f"k must be in 1..{self.n_items} (the item count), got {k}")
+        at = self.users.index(user)
+        fallback = at is None
+        row = self.popular.clone() if fallback else self.scores[at].double()
+        if exclude_seen and not fallback:
+            row[self.seen(at)] = float("-inf")
+        top = row.topk(k)
+        keep = torch.isfinite(top.values)
+        items = self.items.ids[top.indices[keep].numpy()]
+        return {
+            "user": user,
+            "items": [int(item) for item in items],
+            "scores": [float(score) for score in top.values[keep]],
+            "fallback": fallback,
+        }
+
+    def item_indices(self, items: list[int]) -> list[int]:
+        """The indices of raw item ids ``items``; RequestError (404) for an unknown one."""
+        return [self.items.require(item) for item in items]
+
+
+class Ratings(ServedModel):
+    """A rating model (predictions clipped to the 1-5 stars, as the evaluation clips them)."""
+
+    endpoint = "predict"
+
+    def __init__(self, bundle: Bundle, device: torch.device) -> None:
+        super().__init__(bundle, device)
+        from mfnas.tasks.rating.config import RatingConfig
+        from mfnas.tasks.rating.models import build_rating_model
+
+        arrays = bundle.arrays
+        self.users = _KnownIds(arrays["raw_users"], "user")
+        self.items = _KnownIds(arrays["raw_items"], "item")
+        config = RatingConfig.from_mapping(bundle.manifest["config"])
+        self.model = build_rating_model(
+            config, len(self.users.ids), len(self.items.ids), float(bundle.weights["mean"])
+        )
+        self.model.load_state_dict(bundle.weights)
+        self.model.to(device).eval()
+
+    @classmethod
+    def export_parts(
+        cls, task: Task, config: Mapping[str, Any], weights: Mapping[str, torch.Tensor]
+    ) -> ExportParts:
+        raw_users, raw_items, data = _movielens(task)
+        serving = {"endpoint": cls.endpoint, "range": [1.0, 5.0]}
+        return ExportParts({"raw_users": raw_users, "raw_items": raw_items}, serving, data)
+
+    def predict(self, user: int, item: int) -> dict[str, Any]:
+        """Raw user ``user``'s predicted rating of raw item ``item``."""
+        from mfnas.tasks.rating.metrics import RATING_RANGE
+
+        item_at = self.items.require(item)
+        user_at = self.users.index(user)
+        with torch.inference_mode():
+            items = torch.tensor([item_at], device=self.device)
+            if user_at is None:  # the global mean and the item's bias
+                bias = self.model.item_bias.weight[items].squeeze(1)
+                value = self.model.mean + bias
+            else:
+                value = self.model(torch.tensor([user_at], device=self.device), items)
+            rating = float(value.clamp(*RATING_RANGE)[0])
+        return {"user": user, "item": item, "rating": rating, "fallback": user_at is None}
+
+
+class Classes(ServedModel):
+    """A CNN classifier of one image of raw pixels (scaled as its training images were)."""
+
+    endpoint = "classify"
+
+    def __init__(self, bundle: Bundle, device: torch.device) -> None:
+        super().__init__(bundle, device)
+        from mfnas.spaces import plain_config
+        from mfnas.tasks.image.model import ImageConfig, build_cnn
+
+        serving = bundle.manifest["serving"]
+        self.shape = tuple(serving["shape"])
+        self.range = tuple(serving["pixel_range"])
+        self.mean, self.std = serving["pixel_scale"]
+        self.names = tuple(serving["classes"])
+        config = ImageConfig(**plain_config(bundle.manifest["config"]))
+        self.model = build_cnn(config, (1, *self.shape), len(self.names))
+        self.model.load_state_dict(bundle.weights)
+        self.model.to(device).eval()
+
+    @classmethod
+    def export_parts(
+        cls, task: Task, config: Mapping[str, Any], weights: Mapping[str, torch.Tensor]
+    ) -> ExportParts:
+        split = task.split  # type: ignore[attr-defined]
+        serving = {
+            "endpoint": cls.endpoint,
+            "shape": list(split.images.shape[2:]),
+            "pixel_range": list(task.pixel_range),  # type: ignore[attr-defined]
+            "pixel_scale": list(split.pixel_scale),
+            "classes": list(task.class_names),  # type: ignore[attr-defined]
+        }
+        fingerprint = hashlib.sha256(np.ascontiguousarray(split.images).tobytes()).hexdigest()
+        data = {
+            "dataset": task.name,
+            "images_sha256": fingerprint,  # of the scaled images of every part
+            "split_seed": task.split_seed,  # type: ignore[attr-defined]
+        }
+        return ExportParts({}, serving, data)
+
+    def classify(self, pixels: list[list[float]]) -> dict[str, Any]:
+        """The class of one ``shape`` image of raw pixels in ``pixel_range``."""
+        image = np.asarray(pixels, dtype=np.float64)
+        if image.shape != self.shape:
+            raise RequestError(f"pixels must be {self.shape[0]}x{self.shape[1]}, got {image.shape}")
+        low, high = self.range
+        if not np.isfinite(image).all() or image.min() < low or image.max() > high:
+            raise RequestError(f"pixels must be numbers in {low:g}..{high:g}")
+        scaled = torch.as_tensor((image - self.mean) / self.std, dtype=torch.float32)
+        with torch.inference_mode():
+            logits = self.model(scaled[None, None].to(self.device))
+            probabilities = torch.softmax(logits.double(), dim=1)[0].cpu()
+        best = int(probabilities.argmax())
+        return {
+            "label": self.names[best],
+            "class": best,
+            "probabilities": dict(zip(self.names, map(float, probabilities), strict=True)),
+        }
+
+
+SERVED: dict[str, type[ServedModel]] = {
+    "recsys": Recommendations,
+    "recsys-rating": Ratings,
+    "image": Classes,
+    "fashion": Classes,
+}
