@@ -206,19 +206,23 @@ class Ratings(ServedModel):
 
     def predict(self, user: int, item: int) -> dict[str, Any]:
         """Raw user ``user``'s predicted rating of raw item ``item``."""
+        rating, fallback = self.predict_many([user], [item])
+        return {"user": user, "item": item, "rating": float(rating[0]), "fallback": fallback[0]}
+
+    def predict_many(self, users: list[int], items: list[int]) -> tuple[np.ndarray, list[bool]]:
+        """The predicted ratings of raw ``items`` by raw ``users`` (pairwise), and which came
+        from the fallback. RequestError (404) for an unknown item."""
         from mfnas.tasks.rating.metrics import RATING_RANGE
 
-        item_at = self.items.require(item)
-        user_at = self.users.index(user)
+        item_at = torch.tensor([self.items.require(item) for item in items], device=self.device)
+        found = [self.users.index(user) for user in users]
+        known = torch.tensor([at is not None for at in found], device=self.device)
+        user_at = torch.tensor([at or 0 for at in found], device=self.device)
         with torch.inference_mode():
-            items = torch.tensor([item_at], device=self.device)
-            if user_at is None:  # the global mean and the item's bias
-                bias = self.model.item_bias.weight[items].squeeze(1)
-                value = self.model.mean + bias
-            else:
-                value = self.model(torch.tensor([user_at], device=self.device), items)
-            rating = float(value.clamp(*RATING_RANGE)[0])
-        return {"user": user, "item": item, "rating": rating, "fallback": user_at is None}
+            modelled = self.model(user_at, item_at)
+            baseline = self.model.mean + self.model.item_bias.weight[item_at].squeeze(1)
+            rating = torch.where(known, modelled, baseline).clamp(*RATING_RANGE)
+        return rating.cpu().numpy(), [at is None for at in found]
 
 
 class Classes(ServedModel):

@@ -17,7 +17,8 @@ format), ``/docs`` and ``/openapi.json``. The task's own endpoint:
 
 Bad input gets a 4xx JSON ``{"error": "..."}`` naming the problem: 422 for a malformed body,
 a wrong type, a missing or unexpected field, a ``k`` outside 1..items, an image of the wrong
-shape or range; 404 for an unknown item (or path); 413 for a body over ``MAX_BODY_BYTES``.
+shape or range; 400 for a body that is not even text; 404 for an unknown item (or path); 413
+for a body over ``MAX_BODY_BYTES``.
 The server goes on serving.
 
 Metrics: ``mfnas_requests_total{endpoint, status}``, ``mfnas_request_seconds{endpoint}`` (a
@@ -26,13 +27,11 @@ latency histogram), ``mfnas_model_info``, ``mfnas_fallbacks_total{endpoint}``,
 ``mfnas_online_hit_rate`` (hits over feedback compared). Each app has its own registry.
 """
 
-from __future__ import annotations
-
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -46,7 +45,15 @@ from prometheus_client import (
     Info,
     generate_latest,
 )
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    create_model,
+)
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,10 +65,23 @@ MAX_BODY_BYTES = 64 * 1024  # a 28x28 image of raw pixels as JSON is about 4 KB
 MAX_TRACKED_USERS = 100_000  # users whose last recommendation is kept for feedback
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 ERRORS = {
+    400: {"description": "a body that cannot be parsed at all (not UTF-8 text)"},
     404: {"description": "an unknown item, or no such path"},
     413: {"description": f"a body over {MAX_BODY_BYTES} bytes"},
     422: {"description": "a malformed body, a wrong type or a value out of range"},
 }
+
+
+RECOMMEND_K = "how many items (at most the item count)"
+
+
+def _integral(value: Any) -> Any:
+    """A JSON number with no fraction (``3.0``) as the integer JSON Schema says it is."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+#: A JSON integer: ``3`` or ``3.0``, never ``"3"``, ``3.5`` or ``true``.
+JsonInt = Annotated[StrictInt, BeforeValidator(_integral)]
 
 
 class _Strict(BaseModel):
@@ -69,8 +89,8 @@ class _Strict(BaseModel):
 
 
 class RecommendRequest(_Strict):
-    user: StrictInt = Field(description="a raw MovieLens user id")
-    k: StrictInt = Field(10, ge=1, description="how many items (at most the item count)")
+    user: JsonInt = Field(description="a raw MovieLens user id")
+    k: JsonInt = Field(10, ge=1, description=RECOMMEND_K)
     exclude_seen: StrictBool = Field(True, description="leave out the items the user has seen")
 
 
@@ -82,8 +102,8 @@ class Recommended(BaseModel):
 
 
 class FeedbackRequest(_Strict):
-    user: StrictInt
-    items: list[StrictInt] = Field(min_length=1, max_length=1000)
+    user: JsonInt
+    items: list[JsonInt] = Field(min_length=1, max_length=1000)
 
 
 class FeedbackAnswer(BaseModel):
@@ -94,8 +114,8 @@ class FeedbackAnswer(BaseModel):
 
 
 class PredictRequest(_Strict):
-    user: StrictInt
-    item: StrictInt
+    user: JsonInt
+    item: JsonInt
 
 
 class Predicted(BaseModel):
@@ -290,9 +310,14 @@ def create_app(folder: Path | str, device: str = "auto") -> FastAPI:
         return Response(generate_latest(monitor.registry), media_type=CONTENT_TYPE_LATEST)
 
     if isinstance(model, Recommendations):
+        bounded = create_model(  # the schema documents the item count as k's bound
+            "RecommendRequest",
+            __base__=RecommendRequest,
+            k=(JsonInt, Field(10, ge=1, le=model.n_items, description=RECOMMEND_K)),
+        )
 
         @app.post("/recommend", response_model=Recommended, responses=ERRORS)
-        def recommend(request: RecommendRequest) -> dict[str, Any]:
+        def recommend(request: bounded) -> dict[str, Any]:  # type: ignore[valid-type]
             """The top ``k`` items for ``user``; an unknown user gets the most popular ones."""
             answer = model.recommend(request.user, request.k, request.exclude_seen)
             if answer["fallback"]:

@@ -93,6 +93,12 @@ def _stem(config: Configuration) -> str:
     return hashlib.sha256(config_key(config).encode()).hexdigest()[:20]
 
 
+def checkpoint_path(folder: Path, config: Configuration, epochs: int, trial_id: int) -> Path:
+    """Where a study's ``folder`` keeps trial ``trial_id``'s ``epochs``-epoch training of
+    ``config``."""
+    return Path(folder) / f"{_stem(config)}-e{epochs}-t{trial_id}{SUFFIX}"
+
+
 def kept_checkpoints(folder: Path, config: Configuration) -> list[tuple[int, int, Path]]:
     """The checkpoint files of ``config`` in a study's ``folder``, as (epochs, trial id,
     path), furthest first (none when the folder is gone: a finished study empties it)."""
@@ -213,7 +219,7 @@ class Continuations:
 
     def _path(self, spec: TrialSpec) -> str:
         assert self.folder is not None
-        return str(self.folder / f"{_stem(spec.config)}-e{spec.epochs}-t{spec.trial_id}{SUFFIX}")
+        return str(checkpoint_path(self.folder, spec.config, spec.epochs, spec.trial_id))
 
     def plan(self, spec: TrialSpec, check_files: bool = True) -> Plan:
         """The plan of a trial the strategy just proposed. With ``check_files`` (not while a
