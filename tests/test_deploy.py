@@ -30,19 +30,9 @@ from mfnas.store import Store
 from mfnas.tasks.image import ImageTask
 from mfnas.tasks.rating import RatingTask
 from mfnas.tasks.recsys import RecsysTask
-from mfnas.testing.server import Client, running_server
+from mfnas.testing.server import Client, live_run, running_server
 
 CPU = torch.device("cpu")
-
-
-def _live_run(folder: Path, task: str, strategy: str = "random") -> Path:
-    """A live run of one full training of 2 epochs (seed 0) into ``folder``, no references."""
-    with pytest.MonkeyPatch.context() as patch:
-        for cls in (RecsysTask, RatingTask, ImageTask):
-            patch.setattr(cls, "references", lambda self: {})
-        argv = ["--task", task, "--strategies", strategy, "--budget", "1", "--max-epochs", "2"]
-        assert bench([*argv, "--seeds", "1", "--out", str(folder), "--quiet"]) == 0
-    return folder
 
 
 def _incumbent(run: Path):
@@ -53,7 +43,7 @@ def _incumbent(run: Path):
 
 @pytest.fixture(scope="module")
 def recsys_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    run = _live_run(tmp_path_factory.mktemp("run") / "recsys", "recsys", "grid")  # an MLP
+    run = live_run(tmp_path_factory.mktemp("run") / "recsys", "recsys", "grid")  # an MLP
     model = tmp_path_factory.mktemp("model") / "recsys-model"
     assert export([str(run), "--out", str(model)]) == 0
     return run, model
@@ -273,7 +263,7 @@ def test_a_left_checkpoint_is_continued_and_gives_the_same_model(
 def test_every_trained_task_exports_a_model_that_scores_as_recorded(
     task: str, tmp_path: Path
 ) -> None:
-    run = _live_run(tmp_path / "run", task, "grid")
+    run = live_run(tmp_path / "run", task, "grid")
     out = tmp_path / "model"
     assert export([str(run), "--out", str(out)]) == 0
     bundle = read_bundle(out)

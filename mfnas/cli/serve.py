@@ -7,7 +7,7 @@ import socket
 import sys
 from pathlib import Path
 
-from mfnas.cli.common import OneLineParser
+from mfnas.cli.common import OneLineParser, positive_int
 from mfnas.tasks.device import DEVICES
 
 EXTRA = 'pip install "mfnas[serve]"'
@@ -51,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         "--device", choices=DEVICES, default="auto", help="torch device (default: auto)"
     )
     parser.add_argument(
+        "--threads",
+        type=positive_int,
+        help="torch threads (default: one per core); 1 is often faster on a busy machine",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=("critical", "error", "warning", "info", "debug"),
@@ -65,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"serving needs the serve extra ({exc.name} is missing): {EXTRA}")
     from mfnas.deploy.bundle import BundleError
 
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     problem = _check_free(args.host, args.port)
     if problem:
         parser.error(problem)

@@ -1,4 +1,5 @@
-"""A real ``python -m mfnas.serve`` process for tests and benchmarks, and a small HTTP client."""
+"""What the deployment tests and benchmarks share: a small live run to export, a real
+``python -m mfnas.serve`` process, and a small HTTP client."""
 
 from __future__ import annotations
 
@@ -14,6 +15,28 @@ from contextlib import contextmanager
 from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
+
+
+def live_run(folder: Path, task: str, strategy: str = "grid") -> Path:
+    """A live run of ``strategy`` with one full training of 2 epochs (seed 0) on ``task`` into
+    ``folder``, made by the bench CLI, without its reference rows (they cost most of such a
+    run's time and play no part in what is exported)."""
+    import pytest
+
+    from mfnas.cli.bench import main as bench
+    from mfnas.tasks.fashion import FashionTask
+    from mfnas.tasks.image import ImageTask
+    from mfnas.tasks.rating import RatingTask
+    from mfnas.tasks.recsys import RecsysTask
+
+    with pytest.MonkeyPatch.context() as patch:
+        for cls in (RecsysTask, RatingTask, ImageTask, FashionTask):
+            patch.setattr(cls, "references", lambda self: {})
+        argv = ["--task", task, "--strategies", strategy, "--budget", "1", "--max-epochs", "2"]
+        if bench([*argv, "--seeds", "1", "--out", str(folder), "--quiet"]) != 0:
+            raise RuntimeError(f"the live {task} run into {folder} failed")
+    return folder
+
 
 _LISTENING = re.compile(r"Uvicorn running on http://([\d.]+):(\d+)")
 
@@ -50,12 +73,14 @@ class Client:
 
 
 @contextmanager
-def running_server(model_dir: Path, timeout: float = 120.0) -> Iterator[tuple[str, int]]:
-    """Start ``python -m mfnas.serve model_dir`` on a free loopback port (port 0: the system
-    picks one, and uvicorn's start-up line says which); yield (host, port) once it listens,
-    stop it after. Raises RuntimeError with the server's output when it exits first."""
+def running_server(
+    model_dir: Path, *options: str, timeout: float = 120.0
+) -> Iterator[tuple[str, int]]:
+    """Start ``python -m mfnas.serve model_dir *options`` on a free loopback port (port 0: the
+    system picks one, and uvicorn's start-up line says which); yield (host, port) once it
+    listens, stop it after. Raises RuntimeError with the server's output when it exits first."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "mfnas.serve", str(model_dir), "--port", "0"]
+    command = [sys.executable, "-m", "mfnas.serve", str(model_dir), "--port", "0", *options]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     )
