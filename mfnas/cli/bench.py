@@ -8,6 +8,7 @@ interrupt: exit status 130 and the command that resumes the run.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import shlex
 import sys
 from dataclasses import fields
@@ -168,6 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
         "system",
     )
     parser.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        help="write every trial's validation and training-loss curves, with its configuration "
+        "as hyperparameters, to TensorBoard under DIR/<strategy>-seed<seed>/trial<id> as it "
+        "ends (needs the tensorboard package; watch with tensorboard --logdir DIR)",
+    )
+    parser.add_argument(
         "--trial-timeout",
         type=positive_seconds,
         metavar="SECONDS",
@@ -265,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
+    if args.tensorboard is not None and importlib.util.find_spec("tensorboard") is None:
+        parser.error('--tensorboard needs tensorboard: pip install "mfnas[tensorboard]"')
     if args.resume and args.overwrite:
         parser.error("--resume and --overwrite exclude each other")
     command = shlex.join(["python", "-m", "mfnas.bench", *argv])

@@ -346,9 +346,15 @@ def _run_studies(
 ) -> None:
     """Every (strategy, seed) study, one after another, each with every worker; a live one
     keeps its checkpoints in ``out/checkpoints/<strategy>-seed<seed>/``. The progress bar
-    counts epochs spent, or with a budget in seconds each study's clock."""
+    counts epochs spent, or with a budget in seconds each study's clock. With
+    ``options.tensorboard``, each trial is written for TensorBoard as it is recorded."""
     seconds = spec.budget_seconds
     per_study = budget_epochs if seconds is None else seconds
+    log = None
+    if options.tensorboard is not None:
+        from mfnas.analysis.tensorboard import TrialLog
+
+        log = TrialLog(Path(options.tensorboard), setup.task.metric)
     studies = {}  # (strategy, seed) -> what the bar shows of it
     for record in store.records():  # of a resumed run
         key, spent = (record.strategy, record.seed), record.charged_epochs
@@ -371,6 +377,8 @@ def _run_studies(
                     bar.update(max(0, min(now, per_study) - shown))
                     shown = max(shown, min(now, per_study))
                     bar.set_postfix(trial=record.trial_id, status=record.status.value)
+                    if log is not None:
+                        log.write(record)
 
                 run_study(
                     setup.task,

@@ -174,6 +174,7 @@ class ExecutionOptions:
     ``threads`` torch threads in this process, cancelled after ``trial_timeout`` seconds, on
     ``device``, reading data from ``data_dir``, keeping at most ``checkpoint_mb`` megabytes of
     checkpoints (live runs with continuation; a smaller cap retrains more, the results stay);
+    writing every trial's curves to TensorBoard under ``tensorboard`` (a folder; None: not);
     ``quiet`` hides the progress bar."""
 
     workers: int | None = None
@@ -183,6 +184,7 @@ class ExecutionOptions:
     device: str = "auto"
     data_dir: str | None = None
     checkpoint_mb: float = DEFAULT_CHECKPOINT_MB
+    tensorboard: str | None = None
     quiet: bool = False
 
     def __post_init__(self) -> None:
