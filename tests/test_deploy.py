@@ -339,3 +339,34 @@ def test_the_api_keeps_its_openapi_contract_on_generated_requests(
         case.call_and_validate()
 
     check()
+
+
+def test_a_text_model_classifies_a_document_as_its_export_scored_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On synthetic documents in 20 Newsgroups' place (the export path is the real one)."""
+    import mfnas.data.newsgroups
+    import mfnas.tasks.text.task
+    from mfnas.deploy.served import Topics
+    from mfnas.tasks.text import TextTask
+    from mfnas.testing.fixtures import synthetic_corpus
+
+    monkeypatch.setattr(mfnas.data.newsgroups, "load_newsgroups", lambda *a: synthetic_corpus())
+    monkeypatch.setattr(mfnas.tasks.text.task, "N_VAL", 60)
+    run = live_run(tmp_path / "run", "text")
+    out = tmp_path / "model"
+    assert export([str(run), "--out", str(out)]) == 0
+    bundle = read_bundle(out)
+    assert bundle.manifest["reproduces_record"] is True
+    corpus, split = synthetic_corpus(), TextTask().split
+    served = Topics(bundle, CPU)
+    got = [served.classify(corpus.test[i - len(corpus.train)][1])["class"] for i in split.test]
+    accuracy = float(np.mean(np.array(got) == split.labels[split.test]))
+    assert accuracy == bundle.manifest["metrics"]["test"]["accuracy"]
+    with running_server(out) as (host, port):
+        client = Client(host, port)
+        status, answer = client.post("/classify", {"text": "W3 w4, W5! " + corpus.test[0][1]})
+        assert status == 200 and answer["label"] in corpus.groups
+        assert client.post("/classify", {"text": "42 ... !!"})[0] == 422  # no words
+        assert client.post("/classify", {"pixels": [[0]]})[0] == 422
+        client.close()

@@ -3,8 +3,9 @@
 The trained tasks train for at most 2 epochs: ``recsys`` and ``recsys-rating`` on synthetic
 ratings of 40 users and 50 items served in place of MovieLens-100K, ``image`` on the digits
 that ship with scikit-learn and ``fashion`` on random 28x28 images in Fashion-MNIST's place,
-both with a small CNN. The replay tasks replay 40 recorded toy
-configurations (``toy_table``, ``toy_surrogate`` of ``mfnas.testing.fixtures``).
+both with a small CNN, and ``text`` on random documents in 20 Newsgroups' place. The replay
+tasks replay 40 recorded toy configurations (``toy_table``, ``toy_surrogate`` of
+``mfnas.testing.fixtures``).
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from ConfigSpace import Configuration, ConfigurationSpace
 
 import mfnas.data.fashion_mnist
 import mfnas.data.movielens
+import mfnas.data.newsgroups
 import mfnas.tasks.fashion.task
+import mfnas.tasks.text.task
 from mfnas.data.fashion_mnist import FashionMNIST
 from mfnas.replay.surrogate import SurrogateTask
 from mfnas.replay.tabular import TabularTask
 from mfnas.spaces import load_space
 from mfnas.tasks import TASKS, Task, make_task
 from mfnas.tasks.base import ResultError
-from mfnas.testing.fixtures import synthetic_ratings
+from mfnas.testing.fixtures import synthetic_corpus, synthetic_ratings
 from mfnas.testing.task import Crash, TaskSuite
 
 SMALL_CNN = {  # a cheap configuration that uses every source of randomness
@@ -68,6 +71,15 @@ def synthetic_fashion_mnist() -> Iterator[None]:
         )
         patch.setattr(mfnas.tasks.fashion.task, "N_TRAIN", 100)
         patch.setattr(mfnas.tasks.fashion.task, "N_VAL", 50)
+        yield
+
+
+@pytest.fixture(scope="module")
+def synthetic_newsgroups() -> Iterator[None]:
+    """20 Newsgroups loads as ``synthetic_corpus()``, cut with 60 validation documents."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mfnas.data.newsgroups, "load_newsgroups", lambda *a: synthetic_corpus())
+        patch.setattr(mfnas.tasks.text.task, "N_VAL", 60)
         yield
 
 
@@ -143,6 +155,13 @@ class TestFashion(TaskSuite):
         return Configuration(task.space, values={**SMALL_CNN, "batch_size": 32})
 
 
+class TestText(TaskSuite):
+    @pytest.fixture(scope="class")
+    @classmethod
+    def task(cls, synthetic_newsgroups: None) -> Task:
+        return make_task("text", device="cpu", max_epochs=2)
+
+
 class TestTabularReplay(TaskSuite):
     @pytest.fixture(scope="class")
     @classmethod
@@ -158,5 +177,5 @@ class TestSurrogateReplay(TaskSuite):
 
 
 def test_every_registered_task_has_its_suite() -> None:
-    covered = {"toy", "toy-faulty", "recsys", "recsys-rating", "image", "fashion"}
+    covered = {"toy", "toy-faulty", "recsys", "recsys-rating", "image", "fashion", "text"}
     assert set(TASKS) == covered, "a registered task gets a TaskSuite subclass here"

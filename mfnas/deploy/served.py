@@ -11,12 +11,14 @@
 Endpoints: ``recommend`` (recsys: the top ``k`` items of a user, seen ones excluded on request;
 an unknown user gets the most popular items, flagged as a fallback), ``predict`` (rating: a
 user's rating of an item; an unknown user is predicted from the global mean and the item's
-bias, flagged), ``classify`` (image, fashion: the class of one image of raw pixels).
+bias, flagged), ``classify`` (image, fashion: the class of one image of raw pixels; text: the
+topic of one document).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -285,9 +287,75 @@ class Classes(ServedModel):
         }
 
 
+class Topics(ServedModel):
+    """A text classifier of one document, preprocessed as its training documents were
+    (Cachopo's: lower-cased, every character but a-z a space) and cut to its ``max_tokens``."""
+
+    endpoint = "classify"
+
+    def __init__(self, bundle: Bundle, device: torch.device) -> None:
+        super().__init__(bundle, device)
+        from mfnas.spaces import plain_config
+        from mfnas.tasks.text.model import TextClassifier, TextConfig
+
+        serving = bundle.manifest["serving"]
+        self.names = tuple(serving["classes"])
+        self.config = TextConfig(**plain_config(bundle.manifest["config"]))
+        self.rank_of = {str(word): rank for rank, word in enumerate(bundle.arrays["vocabulary"])}
+        self.model = TextClassifier(self.config, len(self.names))
+        self.model.load_state_dict(bundle.weights)
+        self.model.to(device).eval()
+
+    @classmethod
+    def export_parts(
+        cls, task: Task, config: Mapping[str, Any], weights: Mapping[str, torch.Tensor]
+    ) -> ExportParts:
+        split = task.split  # type: ignore[attr-defined]
+        vocabulary = np.array(split.vocabulary[: int(config["vocab_size"])])
+        serving = {
+            "endpoint": cls.endpoint,
+            "classes": list(split.groups),
+            "max_tokens": int(config["max_tokens"]),
+            "vocabulary": len(vocabulary),
+            "preprocessing": "lower-cased, every character but a-z a space, split on spaces",
+        }
+        data = {
+            "dataset": "20 Newsgroups (bydate, Cachopo's preprocessing)",
+            "sha256": _newsgroups_sha256(),
+            "split_seed": task.split_seed,  # type: ignore[attr-defined]
+        }
+        return ExportParts({"vocabulary": vocabulary}, serving, data)
+
+    def ids(self, text: str) -> list[int]:
+        """The model's input ids of ``text`` (0 pads, 1 any word outside the vocabulary)."""
+        words = re.sub("[^a-z]", " ", text.lower()).split()[: self.config.max_tokens]
+        if not words:
+            raise RequestError("text has no words (letters a-z after lower-casing)")
+        return [self.rank_of[word] + 2 if word in self.rank_of else 1 for word in words]
+
+    def classify(self, text: str) -> dict[str, Any]:
+        """The topic of one document."""
+        ids = torch.tensor([self.ids(text)], device=self.device)
+        with torch.inference_mode():
+            probabilities = torch.softmax(self.model(ids).double(), dim=1)[0].cpu()
+        best = int(probabilities.argmax())
+        return {
+            "label": self.names[best],
+            "class": best,
+            "probabilities": dict(zip(self.names, map(float, probabilities), strict=True)),
+        }
+
+
+def _newsgroups_sha256() -> str:
+    from mfnas.data.newsgroups import CORPUS_SHA256
+
+    return CORPUS_SHA256
+
+
 SERVED: dict[str, type[ServedModel]] = {
     "recsys": Recommendations,
     "recsys-rating": Ratings,
     "image": Classes,
     "fashion": Classes,
+    "text": Topics,
 }

@@ -13,7 +13,8 @@ format), ``/docs`` and ``/openapi.json``. The task's own endpoint:
 - recsys-rating: ``POST /predict`` ``{"user": 196, "item": 242}`` -> the predicted rating
   (1-5); an unknown user is predicted from the global mean and the item's bias, flagged.
 - image, fashion: ``POST /classify`` ``{"pixels": [[...], ...]}`` (one image of raw pixels)
-  -> the label, its index and every class's probability.
+  -> the label, its index and every class's probability; text: ``POST /classify``
+  ``{"text": "..."}`` (one document) -> the same for its topic.
 
 Bad input gets a 4xx JSON ``{"error": "..."}`` naming the problem: 422 for a malformed body,
 a wrong type, a missing or unexpected field, a ``k`` outside 1..items, an image of the wrong
@@ -58,7 +59,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mfnas.deploy.bundle import read_bundle
-from mfnas.deploy.served import SERVED, Classes, Ratings, Recommendations, RequestError
+from mfnas.deploy.served import SERVED, Classes, Ratings, Recommendations, RequestError, Topics
 from mfnas.tasks.device import resolve_device
 
 MAX_BODY_BYTES = 64 * 1024  # a 28x28 image of raw pixels as JSON is about 4 KB
@@ -127,6 +128,10 @@ class Predicted(BaseModel):
 
 class ClassifyRequest(_Strict):
     pixels: list[list[float]] = Field(description="one image, rows of raw pixel values")
+
+
+class ClassifyTextRequest(_Strict):
+    text: str = Field(max_length=MAX_BODY_BYTES, description="one document, any text")
 
 
 class Classified(BaseModel):
@@ -351,5 +356,13 @@ def create_app(folder: Path | str, device: str = "auto") -> FastAPI:
             return model.classify(request.pixels)
 
         model.classify([[model.range[0]] * model.shape[1]] * model.shape[0])
+    elif isinstance(model, Topics):
+
+        @app.post("/classify", response_model=Classified, responses=ERRORS)
+        def classify_text(request: ClassifyTextRequest) -> dict[str, Any]:
+            """The topic of one document."""
+            return model.classify(request.text)
+
+        model.classify(model.names[0])
     app.state.ready = True
     return app

@@ -53,6 +53,14 @@ def _recsys_rating(
     return RatingTask(data_dir=data_dir, device=device, max_epochs=max_epochs)
 
 
+def _text(
+    max_epochs: int | None = None, device: str = "auto", data_dir: str | None = None, **_: Any
+) -> Task:
+    from mfnas.tasks.text import TextTask
+
+    return TextTask(data_dir=data_dir, device=device, max_epochs=max_epochs)
+
+
 TASKS: dict[str, Callable[..., Task]] = {
     "toy": _toy,
     "toy-faulty": _toy_faulty,
@@ -60,6 +68,7 @@ TASKS: dict[str, Callable[..., Task]] = {
     "recsys-rating": _recsys_rating,
     "image": _image,
     "fashion": _fashion,
+    "text": _text,
 }
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from mfnas.cli.collect import main as collect_main
+from mfnas.data.newsgroups import Corpus
 from mfnas.replay.surrogate import SurrogateTask, fit_surrogate
 from mfnas.replay.tabular import TabularTask
 from mfnas.spaces import plain_config
@@ -81,3 +82,19 @@ def synthetic_ratings(n_users: int = 40, n_items: int = 50, seed: int = 0) -> np
     stars = np.clip(np.rint(3 + taste[users, items] + rng.normal(0, 0.5, len(users))), 1, 5)
     timestamps = rng.integers(0, 10**9, len(users))
     return np.stack([users + 1, items + 1, stars, timestamps], axis=1).astype(np.int64)
+
+
+def synthetic_corpus(per_group: int = 16, seed: int = 0) -> Corpus:
+    """20 Newsgroups' layout (20 groups of lower-case documents) with random words; each
+    group's words are drawn more often from its own slice of a 200-word vocabulary."""
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(200)]
+    groups = tuple(f"group.{g:02d}" for g in range(20))
+
+    def document(g: int) -> str:
+        own = rng.choice(words[g * 10 : g * 10 + 10], size=8)
+        return " ".join([*own, *rng.choice(words, size=int(rng.integers(4, 40)))])
+
+    train = sorted((group, document(g)) for g, group in enumerate(groups) for _ in range(per_group))
+    test = sorted((group, document(g)) for g, group in enumerate(groups) for _ in range(4))
+    return Corpus(train, test, groups, "synthetic")
