@@ -341,6 +341,34 @@ def test_the_api_keeps_its_openapi_contract_on_generated_requests(
     check()
 
 
+def test_a_fashion_model_classifies_raw_pixels_as_its_export_scored_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On random images in Fashion-MNIST's place (the export path is the real one)."""
+    import mfnas.data.fashion_mnist
+    import mfnas.tasks.fashion.task
+    from mfnas.tasks.fashion import FashionTask
+    from mfnas.testing.fixtures import synthetic_fashion
+
+    data = synthetic_fashion()
+    monkeypatch.setattr(mfnas.data.fashion_mnist, "load_fashion_mnist", lambda *a: data)
+    monkeypatch.setattr(mfnas.tasks.fashion.task, "N_TRAIN", 100)
+    monkeypatch.setattr(mfnas.tasks.fashion.task, "N_VAL", 50)
+    run = live_run(tmp_path / "run", "fashion")
+    out = tmp_path / "model"
+    assert export([str(run), "--out", str(out)]) == 0
+    bundle = read_bundle(out)
+    assert bundle.manifest["reproduces_record"] is True
+    assert bundle.manifest["serving"]["pixel_range"] == [0.0, 255.0]
+    assert bundle.manifest["serving"]["classes"][9] == "Ankle boot"
+    split, served = FashionTask().split, Classes(bundle, CPU)
+    got = [served.classify(image.tolist())["class"] for image in data.test_images]
+    assert (
+        float(np.mean(np.array(got) == split.labels[split.test]))
+        == (bundle.manifest["metrics"]["test"]["accuracy"])
+    )
+
+
 def test_a_text_model_classifies_a_document_as_its_export_scored_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import numpy as np
 import pytest
 from ConfigSpace import Configuration, ConfigurationSpace
 
@@ -21,13 +20,12 @@ import mfnas.data.movielens
 import mfnas.data.newsgroups
 import mfnas.tasks.fashion.task
 import mfnas.tasks.text.task
-from mfnas.data.fashion_mnist import FashionMNIST
 from mfnas.replay.surrogate import SurrogateTask
 from mfnas.replay.tabular import TabularTask
 from mfnas.spaces import load_space
 from mfnas.tasks import TASKS, Task, make_task
 from mfnas.tasks.base import ResultError
-from mfnas.testing.fixtures import synthetic_corpus, synthetic_ratings
+from mfnas.testing.fixtures import synthetic_corpus, synthetic_fashion, synthetic_ratings
 from mfnas.testing.task import Crash, TaskSuite
 
 SMALL_CNN = {  # a cheap configuration that uses every source of randomness
@@ -52,14 +50,6 @@ def synthetic_movielens() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(mfnas.data.movielens, "load_ml100k", lambda *a, **k: synthetic_ratings())
         yield
-
-
-def synthetic_fashion(n_train: int = 200, n_test: int = 50, seed: int = 0) -> FashionMNIST:
-    """Fashion-MNIST's layout (28x28 uint8 images, 10 balanced classes) with random pixels."""
-    rng = np.random.default_rng(seed)
-    images = rng.integers(0, 256, (n_train + n_test, 28, 28), dtype=np.uint8)
-    labels = (np.arange(n_train + n_test) % 10).astype(np.uint8)
-    return FashionMNIST(images[:n_train], labels[:n_train], images[n_train:], labels[n_train:], "")
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from mfnas.cli.collect import main as collect_main
+from mfnas.data.fashion_mnist import FashionMNIST
 from mfnas.data.newsgroups import Corpus
 from mfnas.replay.surrogate import SurrogateTask, fit_surrogate
 from mfnas.replay.tabular import TabularTask
@@ -98,3 +99,11 @@ def synthetic_corpus(per_group: int = 16, seed: int = 0) -> Corpus:
     train = sorted((group, document(g)) for g, group in enumerate(groups) for _ in range(per_group))
     test = sorted((group, document(g)) for g, group in enumerate(groups) for _ in range(4))
     return Corpus(train, test, groups, "synthetic")
+
+
+def synthetic_fashion(n_train: int = 200, n_test: int = 50, seed: int = 0) -> FashionMNIST:
+    """Fashion-MNIST's layout (28x28 uint8 images, 10 balanced classes) with random pixels."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (n_train + n_test, 28, 28), dtype=np.uint8)
+    labels = (np.arange(n_train + n_test) % 10).astype(np.uint8)
+    return FashionMNIST(images[:n_train], labels[:n_train], images[n_train:], labels[n_train:], "")
