@@ -352,7 +352,7 @@ def test_a_fashion_model_classifies_raw_pixels_as_its_export_scored_them(
 
     data = synthetic_fashion()
     monkeypatch.setattr(mfnas.data.fashion_mnist, "load_fashion_mnist", lambda *a: data)
-    monkeypatch.setattr(mfnas.tasks.fashion.task, "N_TRAIN", 100)
+    monkeypatch.setattr(mfnas.tasks.fashion.task, "N_TRAIN", 150)  # grid's batch is 128
     monkeypatch.setattr(mfnas.tasks.fashion.task, "N_VAL", 50)
     run = live_run(tmp_path / "run", "fashion")
     out = tmp_path / "model"
