@@ -3,6 +3,7 @@ one worker process); ``mfnas.deploy.server`` documents the API, ``/docs`` shows 
 
 from __future__ import annotations
 
+import argparse
 import socket
 import sys
 from pathlib import Path
@@ -14,8 +15,7 @@ EXTRA = 'pip install "mfnas[serve]"'
 
 
 def _port(text: str) -> int:
-    import argparse
-
+    """An argparse type: a port number 0..65535 (0: the system picks a free one)."""
     try:
         port = int(text)
     except ValueError:
@@ -40,9 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(
         prog="python -m mfnas.serve",
         description="Serve a model folder written by python -m mfnas.export: recsys answers "
-        "POST /recommend and /feedback, recsys-rating POST /predict, image and fashion POST "
-        "/classify; every model GET /healthz, /readyz, /version, /metrics (Prometheus) and "
-        "/docs (the OpenAPI page).",
+        "POST /recommend and /feedback, recsys-rating POST /predict, image, fashion and text "
+        "POST /classify; every model GET /healthz, /readyz, /version, /metrics (Prometheus) "
+        "and /docs (the OpenAPI page). Try: curl -s -X POST localhost:8000/recommend -H "
+        "'Content-Type: application/json' -d '{\"user\": 196, \"k\": 5}'",
     )
     parser.add_argument("model_dir", type=Path, help="a model folder (python -m mfnas.export)")
     parser.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
