@@ -17,9 +17,9 @@ class TestEveryStrategy(StrategySuite):
 
 def test_every_strategy_is_registered_under_its_name() -> None:
     assert set(STRATEGIES) == {
-        "grid", "random", "one-epoch", "evolution", "smac-bo", "hyperband", "smac-hb",
-        "hierarchical", "optuna-tpe", "optuna-hb", "surrogate-hb", "surrogate-hb-nopred",
-        "surrogate-hb-warm",
+        "grid", "random", "one-epoch", "evolution", "smac-bo", "smac-gp", "hyperband", "smac-hb",
+        "hierarchical", "optuna-tpe", "optuna-gp", "optuna-hb", "surrogate-hb",
+        "surrogate-hb-nopred", "surrogate-hb-warm",
     }  # fmt: skip
     assert all(cls.name == name for name, cls in STRATEGIES.items())
 

@@ -8,10 +8,12 @@ from mfnas.strategies.grid import GridSearch
 from mfnas.strategies.hierarchical import Hierarchical
 from mfnas.strategies.hyperband import Hyperband
 from mfnas.strategies.one_epoch import OneEpoch
+from mfnas.strategies.optuna_gp import OptunaGP
 from mfnas.strategies.optuna_hb import OptunaHyperband
 from mfnas.strategies.optuna_tpe import OptunaTPE
 from mfnas.strategies.random_search import RandomSearch
 from mfnas.strategies.smac_bo import SmacBO
+from mfnas.strategies.smac_gp import SmacGP
 from mfnas.strategies.smac_hb import SmacHyperband
 from mfnas.strategies.surrogate_hb import (
     SurrogateHyperband,
@@ -27,10 +29,12 @@ STRATEGIES: dict[str, type[Strategy]] = {
         OneEpoch,
         RegularizedEvolution,
         SmacBO,
+        SmacGP,
         Hyperband,
         SmacHyperband,
         Hierarchical,
         OptunaTPE,
+        OptunaGP,
         OptunaHyperband,
         SurrogateHyperband,
         SurrogateHyperbandNoPredictor,

@@ -23,7 +23,7 @@ from mfnas.strategies.optuna_space import suggest, translate
 class OptunaStrategy(Strategy):
     """Base of the Optuna strategies: the study, its sampler and pruner, and the translation.
 
-    ``n_startup_trials`` is TPE's number of random trials before it models (None: the
+    ``n_startup_trials`` is the sampler's number of random trials before it models (None: the
     subclass's default).
     """
 
@@ -34,14 +34,9 @@ class OptunaStrategy(Strategy):
         self.n_startup_trials = (
             self._default_startup() if n_startup_trials is None else n_startup_trials
         )
-        with warnings.catch_warnings():  # multivariate/group are marked experimental
+        with warnings.catch_warnings():  # multivariate/group and GPSampler are experimental
             warnings.simplefilter("ignore", ExperimentalWarning)
-            sampler = optuna.samplers.TPESampler(
-                seed=int(self.rng.integers(2**31 - 1)),
-                n_startup_trials=self.n_startup_trials,
-                multivariate=True,
-                group=True,
-            )
+            sampler = self._sampler(int(self.rng.integers(2**31 - 1)))
         self.study = optuna.create_study(
             study_name=f"mfnas-{self.name}-{seed}",
             direction="minimize",
@@ -50,8 +45,15 @@ class OptunaStrategy(Strategy):
         )
         self._running: dict[int, optuna.Trial] = {}  # mfnas trial id -> its Optuna trial
 
+    def _sampler(self, seed: int) -> optuna.samplers.BaseSampler:
+        """The study's sampler, seeded with ``seed``: multivariate, group-decomposed TPE with
+        ``n_startup_trials`` random trials first (a subclass may choose another)."""
+        return optuna.samplers.TPESampler(
+            seed=seed, n_startup_trials=self.n_startup_trials, multivariate=True, group=True
+        )
+
     def _default_startup(self) -> int:
-        """TPE's random start: Optuna's default of 10 trials."""
+        """The sampler's random start: Optuna's default of 10 trials."""
         return 10
 
     def _pruner(self) -> optuna.pruners.BasePruner:
