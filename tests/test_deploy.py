@@ -376,7 +376,7 @@ def test_a_text_model_classifies_a_document_as_its_export_scored_it(
     import mfnas.data.newsgroups
     import mfnas.tasks.text.task
     from mfnas.deploy.served import Topics
-    from mfnas.tasks.text import TextTask
+    from mfnas.tasks.text import TextTask, TextTrainer
     from mfnas.testing.fixtures import synthetic_corpus
 
     monkeypatch.setattr(mfnas.data.newsgroups, "load_newsgroups", lambda *a: synthetic_corpus())
@@ -388,12 +388,19 @@ def test_a_text_model_classifies_a_document_as_its_export_scored_it(
     assert bundle.manifest["reproduces_record"] is True
     corpus, split = synthetic_corpus(), TextTask().split
     served = Topics(bundle, CPU)
-    got = [served.classify(corpus.test[i - len(corpus.train)][1])["class"] for i in split.test]
-    accuracy = float(np.mean(np.array(got) == split.labels[split.test]))
+    inputs = TextTrainer(split, CPU).parts(served.config)["test"][0]
+    with torch.inference_mode():  # the model on the test part as the evaluation batched it
+        batched = torch.softmax(served.model(inputs).double(), dim=1)
+    predicted = batched.argmax(dim=1).numpy()
+    accuracy = float(np.mean(predicted == split.labels[split.test]))
     assert accuracy == bundle.manifest["metrics"]["test"]["accuracy"]
+    for row, i in enumerate(split.test):  # one document at a time, as served
+        answer = served.classify(corpus.test[i - len(corpus.train)][1])
+        got = np.array(list(answer["probabilities"].values()))
+        np.testing.assert_allclose(got, batched[row].numpy(), atol=1e-5)
     with running_server(out) as (host, port):
         client = Client(host, port)
-        status, answer = client.post("/classify", {"text": "W3 w4, W5! " + corpus.test[0][1]})
+        status, answer = client.post("/classify", {"text": "WAB wac, WAD! " + corpus.test[0][1]})
         assert status == 200 and answer["label"] in corpus.groups
         assert client.post("/classify", {"text": "42 ... !!"})[0] == 422  # no words
         assert client.post("/classify", {"pixels": [[0]]})[0] == 422

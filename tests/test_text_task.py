@@ -3,7 +3,6 @@ encoder family trained and continued, and the reference rows' shape."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,6 @@ CPU = torch.device("cpu")
 BASE = {
     "embedding_dim": 16,
     "vocab_size": 150,
-    "max_tokens": 32,
     "pooling": "max",
     "dropout": 0.3,  # dropout draws from the training's RNG: continuing must restore it
     "optimizer": "adam",
@@ -30,12 +28,14 @@ BASE = {
     "batch_size": 32,
 }
 ENCODERS = {
-    "bag": {"encoder": "bag", "pooling": "mean"},
-    "cnn": {"encoder": "cnn", "kernel_sizes": "1-3-5", "filters": 8},
-    "gru": {"encoder": "gru", "hidden_size": 8, "rnn_layers": 2},
-    "lstm": {"encoder": "lstm", "hidden_size": 8, "rnn_layers": 1},
-    "transformer": {"encoder": "transformer", "tf_layers": 2, "heads": 2, "ff_width": 16},
-}
+    "bag": {"encoder": "bag", "pooling": "mean", "max_tokens": 32},
+    "cnn": {"encoder": "cnn", "kernel_sizes": "1-3-5", "filters": 8, "max_tokens": 32},
+    "gru": {"encoder": "gru", "hidden_size": 8, "rnn_layers": 2, "rnn_tokens": 32},
+    "lstm": {"encoder": "lstm", "hidden_size": 8, "rnn_layers": 1, "rnn_tokens": 16},
+    "transformer": {
+        "encoder": "transformer", "tf_layers": 2, "heads": 2, "ff_width": 16, "max_tokens": 32,
+    },
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -122,10 +122,10 @@ def test_a_missing_encoder_hyperparameter_or_an_unknown_encoder_is_refused(
     trainer: TextTrainer,
 ) -> None:
     with pytest.raises(ValueError, match="needs filters"):
-        trainer.run(TextConfig(**{**BASE, "encoder": "cnn", "kernel_sizes": "3"}), 1, 0)
+        trainer.run(TextConfig(**BASE, encoder="cnn", kernel_sizes="3", max_tokens=32), 1, 0)
+    with pytest.raises(ValueError, match="needs rnn_tokens"):
+        trainer.run(TextConfig(**BASE, encoder="gru", hidden_size=8, rnn_layers=1), 1, 0)
     with pytest.raises(ValueError, match="unknown encoder"):
-        trainer.run(TextConfig(**{**BASE, "encoder": "mamba"}), 1, 0)
-    with pytest.raises(ValueError, match="max_tokens"):
-        trainer.run(
-            TextConfig(**{**asdict(TextConfig(**BASE, encoder="bag")), "max_tokens": 999}), 1, 0
-        )
+        trainer.run(TextConfig(**BASE, encoder="mamba", max_tokens=32), 1, 0)
+    with pytest.raises(ValueError, match="tokens read"):
+        trainer.run(TextConfig(**BASE, encoder="bag", max_tokens=999), 1, 0)

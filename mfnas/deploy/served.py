@@ -310,12 +310,14 @@ class Topics(ServedModel):
     def export_parts(
         cls, task: Task, config: Mapping[str, Any], weights: Mapping[str, torch.Tensor]
     ) -> ExportParts:
+        from mfnas.tasks.text.model import TextConfig
+
         split = task.split  # type: ignore[attr-defined]
         vocabulary = np.array(split.vocabulary[: int(config["vocab_size"])])
         serving = {
             "endpoint": cls.endpoint,
             "classes": list(split.groups),
-            "max_tokens": int(config["max_tokens"]),
+            "tokens": TextConfig(**config).tokens,
             "vocabulary": len(vocabulary),
             "preprocessing": "lower-cased, every character but a-z a space, split on spaces",
         }
@@ -328,7 +330,7 @@ class Topics(ServedModel):
 
     def ids(self, text: str) -> list[int]:
         """The model's input ids of ``text`` (0 pads, 1 any word outside the vocabulary)."""
-        words = re.sub("[^a-z]", " ", text.lower()).split()[: self.config.max_tokens]
+        words = re.sub("[^a-z]", " ", text.lower()).split()[: self.config.tokens]
         if not words:
             raise RequestError("text has no words (letters a-z after lower-casing)")
         return [self.rank_of[word] + 2 if word in self.rank_of else 1 for word in words]

@@ -89,7 +89,7 @@ def synthetic_corpus(per_group: int = 16, seed: int = 0) -> Corpus:
     """20 Newsgroups' layout (20 groups of lower-case documents) with random words; each
     group's words are drawn more often from its own slice of a 200-word vocabulary."""
     rng = np.random.default_rng(seed)
-    words = [f"w{i}" for i in range(200)]
+    words = [f"w{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(200)]  # letters only
     groups = tuple(f"group.{g:02d}" for g in range(20))
 
     def document(g: int) -> str:

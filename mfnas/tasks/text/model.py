@@ -23,13 +23,14 @@ class TextConfig:
     encoder: str
     embedding_dim: int
     vocab_size: int
-    max_tokens: int
     pooling: str
     dropout: float
     optimizer: str
     learning_rate: float
     weight_decay: float
     batch_size: int
+    max_tokens: int | None = None  # bag, cnn, transformer: the first tokens read
+    rnn_tokens: int | None = None  # gru, lstm: the first tokens read (fewer: a GRU costs more)
     kernel_sizes: str | None = None  # cnn: e.g. "3-5"
     filters: int | None = None  # cnn: per kernel size
     hidden_size: int | None = None  # gru, lstm: per direction
@@ -37,6 +38,12 @@ class TextConfig:
     tf_layers: int | None = None  # transformer
     heads: int | None = None
     ff_width: int | None = None
+
+    @property
+    def tokens(self) -> int:
+        """How many of a document's first tokens the model reads (``rnn_tokens`` for the
+        recurrent encoders, ``max_tokens`` for the others); ValueError when it is not set."""
+        return int(self.require("rnn_tokens" if self.encoder in ("gru", "lstm") else "max_tokens"))
 
     def require(self, name: str) -> int | str:
         """The conditional hyperparameter ``name``; ValueError when it is not set."""
@@ -132,7 +139,7 @@ class TextClassifier(nn.Module):
                 int(config.require("heads")),
                 int(config.require("ff_width")),
                 config.dropout,
-                config.max_tokens,
+                config.tokens,
             )
         self.pooling = config.pooling
         self.dropout = nn.Dropout(config.dropout)

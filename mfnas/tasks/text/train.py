@@ -31,9 +31,9 @@ class TextTrainer(ClassifierTrainer):
         self._inputs: OrderedDict[tuple[int, int], Parts] = OrderedDict()
 
     def parts(self, config: TextConfig) -> Parts:
-        if not 1 <= config.max_tokens <= MAX_TOKENS:
-            raise ValueError(f"max_tokens must be 1..{MAX_TOKENS}, got {config.max_tokens}")
-        key = (config.vocab_size, config.max_tokens)
+        if not 1 <= config.tokens <= MAX_TOKENS:
+            raise ValueError(f"the tokens read must be 1..{MAX_TOKENS}, got {config.tokens}")
+        key = (config.vocab_size, config.tokens)
         if key not in self._inputs:
             split = self.split
             ids = token_ids(split.ranks, *key)
