@@ -17,6 +17,7 @@ import pytest
 from mfnas.execution.runner import problem_for
 from mfnas.strategies import STRATEGIES, Strategy, make_strategy
 from mfnas.tasks.toy import ToyTask
+from mfnas.testing.fixtures import record_prior
 
 WARMUP = 50
 ROUNDS = 16
@@ -35,7 +36,8 @@ def step(strategy: Strategy) -> None:
 
 def warm(name: str) -> tuple[tuple[Strategy], dict]:
     """A fresh strategy with ``WARMUP`` trials behind it (pytest-benchmark setup)."""
-    strategy = make_strategy(name, problem_for(TOY, BUDGET_FULL * TOY.max_epochs), seed=0)
+    prior = record_prior(TOY) if STRATEGIES[name].uses_prior else ()  # -warm needs curves
+    strategy = make_strategy(name, problem_for(TOY, BUDGET_FULL * TOY.max_epochs, prior), seed=0)
     for _ in range(WARMUP):
         step(strategy)
     return (strategy,), {}
