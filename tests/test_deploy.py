@@ -388,6 +388,7 @@ def test_a_text_model_classifies_a_document_as_its_export_scored_it(
     assert bundle.manifest["reproduces_record"] is True
     corpus, split = synthetic_corpus(), TextTask().split
     served = Topics(bundle, CPU)
+    assert f"# text model: {served.config.encoder}" in (out / "MODEL.md").read_text()
     inputs = TextTrainer(split, CPU).parts(served.config)["test"][0]
     with torch.inference_mode():  # the model on the test part as the evaluation batched it
         batched = torch.softmax(served.model(inputs).double(), dim=1)

@@ -45,6 +45,12 @@ class Bundle:
     arrays: dict[str, np.ndarray]
 
 
+def family(config: dict[str, Any]) -> str:
+    """The model family a configuration names: recsys and rating models name it ``model``,
+    text models ``encoder``; the image tasks search one family, a CNN."""
+    return str(config.get("model") or config.get("encoder") or "cnn")
+
+
 def write_bundle(folder: Path, bundle: Bundle, card: str, overwrite: bool = False) -> None:
     """Write ``bundle`` and its ``card`` into ``folder``. Refuses a folder that exists and is
     not empty unless ``overwrite`` (then the old bundle is replaced whole). Raises BundleError."""

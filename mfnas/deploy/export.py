@@ -25,7 +25,7 @@ from typing import Any
 
 from ConfigSpace import Configuration, ConfigurationSpace
 
-from mfnas.deploy.bundle import Bundle, write_bundle
+from mfnas.deploy.bundle import Bundle, family, write_bundle
 from mfnas.deploy.served import SERVED, ExportParts
 from mfnas.direction import Direction
 from mfnas.execution.benchmark import CHECKPOINTS, RUN_JSON
@@ -120,7 +120,7 @@ def _card(manifest: dict[str, Any]) -> str:
     """MODEL.md: the model card."""
     source, metrics = manifest["source"], manifest["metrics"]
     lines = [
-        f"# {manifest['task']} model: {manifest['config'].get('model', 'cnn')}",
+        f"# {manifest['task']} model: {family(manifest['config'])}",
         "",
         f"Found by `{source['strategy']}` (run seed {source['seed']}, trial {source['trial']}) "
         f"in the {source['mode']} run `{source['run_dir']}`, then trained for "

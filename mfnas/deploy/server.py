@@ -58,7 +58,7 @@ from pydantic import (
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mfnas.deploy.bundle import read_bundle
+from mfnas.deploy.bundle import family, read_bundle
 from mfnas.deploy.served import SERVED, Classes, Ratings, Recommendations, RequestError, Topics
 from mfnas.tasks.device import resolve_device
 
@@ -206,7 +206,7 @@ class Monitor:
         Info("mfnas_model", "the model served", registry=self.registry).info(
             {
                 "task": manifest["task"],
-                "model": str(manifest["config"].get("model", "cnn")),
+                "model": family(manifest["config"]),
                 "strategy": source["strategy"],
                 "trial": str(source["trial"]),
                 "created": manifest["created"],
