@@ -167,6 +167,7 @@ def test_feedback_feeds_the_online_hit_rate_in_the_metrics(client: Client) -> No
     assert hits >= 1 and misses >= 1
     assert _metric(text, "mfnas_online_hit_rate") == pytest.approx(hits / (hits + misses))
     assert _metric(text, 'mfnas_requests_total{endpoint="/feedback",status="200"}') >= 3
+    assert _metric(text, 'mfnas_requests_total{endpoint="/recommend",status="413"}') >= 1
     assert 'mfnas_model_info{created="' in text and "mfnas_request_seconds_bucket" in text
 
 
@@ -189,16 +190,24 @@ def test_export_and_serve_refuse_bad_input_in_one_line(
         (export, [str(tmp_path / "nothing"), "--out", str(tmp_path / "m")], "holds no run"),
         (export, [str(run), "--out", str(model)], "not empty"),
         (export, [str(run), "--strategy", "smac-hb", "--out", str(tmp_path / "m")], "smac-hb"),
+        (export, [str(run), "--out", str(run), "--overwrite"], "not a model folder"),
+        (
+            export,
+            [str(run), "--seed", "0", "--strategy", "random", "--out", str(tmp_path / "m")],
+            "--strategy random --seed 0",
+        ),
         (serve, [str(tmp_path)], "not a model folder"),
         (serve, [str(model), "--port", "70000"], "port"),
     ]
     before = {path.name: path.read_bytes() for path in model.iterdir()}
+    run_before = {path.name: path.stat().st_mtime_ns for path in run.iterdir()}
     for main, argv, named in cases:
         with pytest.raises(SystemExit) as stopped:
             main(argv)
         error = capsys.readouterr().err.strip()
         assert stopped.value.code == 2 and named in error and "\n" not in error, error
     assert {path.name: path.read_bytes() for path in model.iterdir()} == before
+    assert {path.name: path.stat().st_mtime_ns for path in run.iterdir()} == run_before
     assert not (tmp_path / "m").exists()
 
 
@@ -296,6 +305,7 @@ def test_every_trained_task_exports_a_model_that_scores_as_recorded(
             wrong = {"pixels": [[0.0] * 3] * 3}
             assert client.post(f"/{endpoint}", wrong)[0] == 422
             assert client.post(f"/{endpoint}", {"pixels": [[99.0] * 8] * 8})[0] == 422
+            assert client.post(f"/{endpoint}", {"pixels": [[0.0] * 8, [0.0]]})[0] == 422
         else:
             user, item = int(raw_users[0]), int(raw_items[0])
             status, answer = client.post(f"/{endpoint}", {"user": user, "item": item})

@@ -37,11 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from mfnas.data import DataError
-    from mfnas.deploy.bundle import BundleError
+    from mfnas.deploy.bundle import BundleError, check_replaceable
     from mfnas.deploy.export import ExportError, export_model
 
-    if args.out.exists() and not args.overwrite and any(args.out.iterdir()):
-        parser.error(f"--out {args.out} exists and is not empty; pass --overwrite to replace it")
+    try:
+        check_replaceable(args.out, args.overwrite)  # before any training
+    except BundleError as exc:
+        parser.error(f"--out {exc}")
     try:
         exported = export_model(
             args.run_dir,

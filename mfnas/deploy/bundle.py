@@ -22,6 +22,8 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,14 +53,29 @@ def family(config: dict[str, Any]) -> str:
     return str(config.get("model") or config.get("encoder") or "cnn")
 
 
+REQUIRED = ("task", "config", "source", "serving", "metrics", "created", "versions")
+
+
+def check_replaceable(folder: Path, overwrite: bool) -> None:
+    """Raise BundleError unless ``folder`` may be written: it does not exist, is an empty
+    folder, or (with ``overwrite``) holds a bundle. Anything else (a file, another folder: a
+    run, a home directory) is never replaced."""
+    folder = Path(folder)
+    if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
+        return
+    if not overwrite:
+        raise BundleError(f"{folder} exists and is not empty; pass --overwrite to replace it")
+    if not (folder.is_dir() and (folder / MANIFEST).is_file()):
+        raise BundleError(f"{folder} is not a model folder; --overwrite replaces only those")
+
+
 def write_bundle(folder: Path, bundle: Bundle, card: str, overwrite: bool = False) -> None:
-    """Write ``bundle`` and its ``card`` into ``folder``. Refuses a folder that exists and is
-    not empty unless ``overwrite`` (then the old bundle is replaced whole). Raises BundleError."""
+    """Write ``bundle`` and its ``card`` into ``folder`` (``check_replaceable`` says when it
+    may; an old bundle is replaced whole). Raises BundleError."""
     from safetensors.torch import save_file
 
     folder = Path(folder)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())) and not overwrite:
-        raise BundleError(f"{folder} exists and is not empty; pass --overwrite to replace it")
+    check_replaceable(folder, overwrite)
     partial = folder.with_name(f".{folder.name}.partial-{uuid.uuid4().hex[:8]}")
     try:
         partial.mkdir(parents=True)
@@ -69,7 +86,7 @@ def write_bundle(folder: Path, bundle: Bundle, card: str, overwrite: bool = Fals
         np.savez(partial / ARRAYS, **bundle.arrays)
         (partial / CARD).write_text(card)
         if folder.exists():
-            shutil.rmtree(folder) if folder.is_dir() else folder.unlink()
+            shutil.rmtree(folder)
         partial.rename(folder)
     except OSError as exc:
         raise BundleError(
@@ -95,10 +112,13 @@ def read_bundle(folder: Path) -> Bundle:
         manifest = json.loads((folder / MANIFEST).read_text())
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise BundleError(f"{folder / MANIFEST}: not a format-{FORMAT} mfnas model manifest")
+        missing_keys = [key for key in REQUIRED if key not in manifest]
+        if missing_keys:
+            raise BundleError(f"{folder / MANIFEST}: no {', '.join(missing_keys)}")
         weights = load_file(str(folder / WEIGHTS))
         with np.load(folder / ARRAYS, allow_pickle=False) as stored:
             arrays = {name: stored[name] for name in stored.files}
-    except (OSError, ValueError, SafetensorError) as exc:
+    except (OSError, ValueError, SafetensorError, zipfile.BadZipFile, zlib.error) as exc:
         if isinstance(exc, BundleError):
             raise
         raise BundleError(f"{folder}: unreadable model file: {exc}") from None

@@ -41,6 +41,7 @@ from mfnas.spaces import config_seed, plain_config
 from mfnas.store import Status, Store, StoreError, TrialRecord, incumbent
 from mfnas.tasks import make_task
 from mfnas.tasks.base import Checkpoint, Result, Task
+from mfnas.tasks.device import resolve_device
 
 
 class ExportError(ValueError):
@@ -72,7 +73,9 @@ def choose_record(
     ]
     if not chosen:
         which = " ".join(
-            f"--{name} {value}" for name, value in (("strategy", strategy), ("seed", seed)) if value
+            f"--{name} {value}"
+            for name, value in (("strategy", strategy), ("seed", seed))
+            if value is not None
         )
         raise ExportError(f"the run has no trials of {which or 'any study'}")
     best = incumbent(chosen, max_epochs, direction)
@@ -234,7 +237,7 @@ def export_model(
         "seconds": time.perf_counter() - started,
         "continued_from": result.continued_from,
         "torch_threads": threads or before,
-        "device": str(device),
+        "device": str(resolve_device(device)),
     }
     write_bundle(out, Bundle(manifest, weights, parts.arrays), _card(manifest), overwrite)
     return Exported(manifest, result.continued_from)

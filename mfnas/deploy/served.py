@@ -269,7 +269,10 @@ class Classes(ServedModel):
 
     def classify(self, pixels: list[list[float]]) -> dict[str, Any]:
         """The class of one ``shape`` image of raw pixels in ``pixel_range``."""
-        image = np.asarray(pixels, dtype=np.float64)
+        try:
+            image = np.asarray(pixels, dtype=np.float64)
+        except ValueError:  # ragged rows
+            raise RequestError("pixels must be rows of equal length") from None
         if image.shape != self.shape:
             raise RequestError(f"pixels must be {self.shape[0]}x{self.shape[1]}, got {image.shape}")
         low, high = self.range
@@ -289,7 +292,8 @@ class Classes(ServedModel):
 
 class Topics(ServedModel):
     """A text classifier of one document, preprocessed as its training documents were
-    (Cachopo's: lower-cased, every character but a-z a space) and cut to its ``max_tokens``."""
+    (Cachopo's: lower-cased, every character but a-z a space) and cut to the tokens its
+    configuration reads (``TextConfig.tokens``)."""
 
     endpoint = "classify"
 

@@ -28,6 +28,7 @@ latency histogram), ``mfnas_model_info``, ``mfnas_fallbacks_total{endpoint}``,
 ``mfnas_online_hit_rate`` (hits over feedback compared). Each app has its own registry.
 """
 
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -212,26 +213,31 @@ class Monitor:
                 "created": manifest["created"],
             }
         )
-        self.recommended: OrderedDict[int, set[int]] = OrderedDict()
+        self.recommended: OrderedDict[int, frozenset[int]] = OrderedDict()
         self.hits = self.compared = 0
+        self._lock = threading.Lock()  # FastAPI runs the endpoints in a thread pool
 
     def remember(self, user: int, items: list[int]) -> None:
-        """Keep ``items`` as ``user``'s last recommendation (the oldest users go first)."""
-        self.recommended[user] = set(items)
-        self.recommended.move_to_end(user)
-        while len(self.recommended) > MAX_TRACKED_USERS:
-            self.recommended.popitem(last=False)
+        """Keep ``items`` as known user ``user``'s last recommendation (the oldest users go
+        first past ``MAX_TRACKED_USERS``; a model knows a bounded number of users)."""
+        with self._lock:
+            self.recommended[user] = frozenset(items)
+            self.recommended.move_to_end(user)
+            while len(self.recommended) > MAX_TRACKED_USERS:
+                self.recommended.popitem(last=False)
 
     def observe(self, user: int, items: list[int]) -> dict[str, Any]:
         """Record the feedback that ``user`` interacted with ``items``."""
-        last = self.recommended.get(user)
-        hit = None if last is None else bool(last.intersection(items))
-        if hit is not None:
-            self.compared += 1
-            self.hits += hit
-            self.hit_rate.set(self.hits / self.compared)
-        self.feedback.labels("no_recommendation" if hit is None else "hit" if hit else "miss").inc()
-        rate = self.hits / self.compared if self.compared else None
+        with self._lock:
+            last = self.recommended.get(user)
+            hit = None if last is None else bool(last.intersection(items))
+            if hit is not None:
+                self.compared += 1
+                self.hits += hit
+                self.hit_rate.set(self.hits / self.compared)
+            rate = self.hits / self.compared if self.compared else None
+        outcome = "no_recommendation" if hit is None else "hit" if hit else "miss"
+        self.feedback.labels(outcome).inc()
         return {"user": user, "recommended": last is not None, "hit": hit, "hit_rate": rate}
 
 
@@ -268,17 +274,20 @@ def create_app(folder: Path | str, device: str = "auto") -> FastAPI:
     app.state.monitor = monitor
     paths = {"/healthz", "/readyz", "/version", "/metrics", f"/{kind.endpoint}", "/feedback"}
 
+    app.add_middleware(_BodyLimit, limit=MAX_BODY_BYTES)  # inside ``measure``: 413s count
+
     @app.middleware("http")
     async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]):
         path = request.url.path
         endpoint = path if path in paths else "other"
-        started = time.perf_counter()
-        response = await call_next(request)
-        monitor.latency.labels(endpoint).observe(time.perf_counter() - started)
-        monitor.requests.labels(endpoint, str(response.status_code)).inc()
-        return response
-
-    app.add_middleware(_BodyLimit, limit=MAX_BODY_BYTES)
+        started, status = time.perf_counter(), 500  # an exception is a server error
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            monitor.latency.labels(endpoint).observe(time.perf_counter() - started)
+            monitor.requests.labels(endpoint, str(status)).inc()
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -327,7 +336,8 @@ def create_app(folder: Path | str, device: str = "auto") -> FastAPI:
             answer = model.recommend(request.user, request.k, request.exclude_seen)
             if answer["fallback"]:
                 monitor.fallbacks.labels("/recommend").inc()
-            monitor.remember(request.user, answer["items"])
+            else:  # unknown users are not remembered: what is kept stays bounded
+                monitor.remember(request.user, answer["items"])
             return answer
 
         @app.post("/feedback", response_model=FeedbackAnswer, responses=ERRORS)

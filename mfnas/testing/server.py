@@ -28,9 +28,10 @@ def live_run(folder: Path, task: str, strategy: str = "grid") -> Path:
     from mfnas.tasks.image import ImageTask
     from mfnas.tasks.rating import RatingTask
     from mfnas.tasks.recsys import RecsysTask
+    from mfnas.tasks.text import TextTask
 
     with pytest.MonkeyPatch.context() as patch:
-        for cls in (RecsysTask, RatingTask, ImageTask, FashionTask):
+        for cls in (RecsysTask, RatingTask, ImageTask, FashionTask, TextTask):
             patch.setattr(cls, "references", lambda self: {})
         argv = ["--task", task, "--strategies", strategy, "--budget", "1", "--max-epochs", "2"]
         if bench([*argv, "--seeds", "1", "--out", str(folder), "--quiet"]) != 0:
