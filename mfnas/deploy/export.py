@@ -102,11 +102,18 @@ def _threads(options: dict[str, Any]) -> int | None:
 
 
 def _start(
-    task: Task, run_dir: Path, record: TrialRecord, config: Configuration, seed: int, store: Store
+    task: Task,
+    run_dir: Path,
+    record: TrialRecord,
+    config: Configuration,
+    seed: int,
+    records: list[TrialRecord],
 ) -> Checkpoint | None:
-    """The furthest checkpoint of ``config`` left in the study's folder, if any is readable."""
+    """The furthest checkpoint of ``config`` left in the study's folder, if any is readable
+    (``records``: the run's, for the trial each file belongs to)."""
     folder = run_dir / CHECKPOINTS / f"{record.strategy}-seed{record.seed}"
-    trials = {r.trial_id: r for r in store.records(record.strategy, record.seed)}
+    study = (record.strategy, record.seed)
+    trials = {r.trial_id: r for r in records if (r.strategy, r.seed) == study}
     for epochs, trial_id, path in kept_checkpoints(folder, config):
         kept = trials.get(trial_id)
         if kept is None or kept.status is not Status.OK or not epochs < task.max_epochs:
@@ -207,7 +214,8 @@ def export_model(
                 f"task {name!r} trains no model to export; exportable: {', '.join(SERVED)}"
             )
         direction = Direction.of(meta["maximize"])
-        record = choose_record(store.records(), meta["max_epochs"], direction, strategy, seed)
+        records = store.records()
+        record = choose_record(records, meta["max_epochs"], direction, strategy, seed)
         space = ConfigurationSpace.from_serialized_dict(meta["space"])
         task = make_task(
             name,
@@ -219,7 +227,7 @@ def export_model(
         config = Configuration(space, values=record.config)
         live = meta.get("mode", "live") == "live"
         train_seed = config_seed(config, record.seed if live else 0)
-        start = _start(task, run_dir, record, config, train_seed, store) if live else None
+        start = _start(task, run_dir, record, config, train_seed, records) if live else None
     threads = _threads(options)
     before = torch.get_num_threads()
     started = time.perf_counter()
@@ -231,7 +239,7 @@ def export_model(
         torch.set_num_threads(before)
     inner = getattr(task, "task", task)  # a run over another space wraps its task
     weights = result.state["model"]
-    parts = SERVED[name].export_parts(inner, plain_config(config), weights)
+    parts = SERVED[name].export_parts(inner, plain_config(config))
     manifest = _manifest(meta, record, config, result, train_seed, live, run_dir, inner, parts)
     manifest["training"] = {
         "seconds": time.perf_counter() - started,

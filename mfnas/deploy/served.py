@@ -2,7 +2,7 @@
 
 ``SERVED`` maps a task name to its ``ServedModel`` class. A class does two things:
 
-- ``export_parts(task, config, weights)``: at export time, on the task that trained the model,
+- ``export_parts(task, config)``: at export time, on the task that trained the model,
   the arrays serving needs (``arrays.npz``), the ``serving`` description of the manifest (the
   endpoint and what it takes) and the ``data`` fingerprint;
 - ``ServedModel(bundle, device)``: at serving time, the model rebuilt from a bundle, answering
@@ -61,9 +61,7 @@ class ServedModel(ABC):
 
     @classmethod
     @abstractmethod
-    def export_parts(
-        cls, task: Task, config: Mapping[str, Any], weights: Mapping[str, torch.Tensor]
-    ) -> ExportParts:
+    def export_parts(cls, task: Task, config: Mapping[str, Any]) -> ExportParts:
         """What the export of ``task``'s model of ``config`` keeps beside its weights."""
 
 
@@ -128,9 +126,7 @@ class Recommendations(ServedModel):
         self.popular = torch.as_tensor(arrays["popularity"]).double()
 
     @classmethod
-    def export_parts(
-        cls, task: Task, config: Mapping[str, Any], weights: Mapping[str, torch.Tensor]
-    ) -> ExportParts:
+    def export_parts(cls, task: Task, config: Mapping[str, Any]) -> ExportParts:
         split = task.split  # type: ignore[attr-defined]
         raw_users, raw_items, data = _movielens(task)
         seen = np.concatenate([split.train, split.val])
@@ -160,7 +156,7 @@ class Recommendations(ServedModel):
             raise RequestError(f"k must be in 1..{self.n_items} (the item count), got {k}")
         at = self.users.index(user)
         fallback = at is None
-        row = self.popular.clone() if fallback else self.scores[at].double()
+        row = self.popular if fallback else self.scores[at].double()  # a copy, safe to mask
         if exclude_seen and not fallback:
             row[self.seen(at)] = float("-inf")
         top = row.topk(k)
@@ -199,9 +195,7 @@ class Ratings(ServedModel):
         self.model.to(device).eval()
 
     @classmethod
-    def export_parts(
-        cls, task: Task, config: Mapping[str, Any], weights: Mapping[str, torch.Tensor]
-    ) -> ExportParts:
+    def export_parts(cls, task: Task, config: Mapping[str, Any]) -> ExportParts:
         raw_users, raw_items, data = _movielens(task)
         serving = {"endpoint": cls.endpoint, "range": [1.0, 5.0]}
         return ExportParts({"raw_users": raw_users, "raw_items": raw_items}, serving, data)
@@ -248,9 +242,7 @@ class Classes(ServedModel):
         self.model.to(device).eval()
 
     @classmethod
-    def export_parts(
-        cls, task: Task, config: Mapping[str, Any], weights: Mapping[str, torch.Tensor]
-    ) -> ExportParts:
+    def export_parts(cls, task: Task, config: Mapping[str, Any]) -> ExportParts:
         split = task.split  # type: ignore[attr-defined]
         serving = {
             "endpoint": cls.endpoint,
@@ -279,15 +271,7 @@ class Classes(ServedModel):
         if not np.isfinite(image).all() or image.min() < low or image.max() > high:
             raise RequestError(f"pixels must be numbers in {low:g}..{high:g}")
         scaled = torch.as_tensor((image - self.mean) / self.std, dtype=torch.float32)
-        with torch.inference_mode():
-            logits = self.model(scaled[None, None].to(self.device))
-            probabilities = torch.softmax(logits.double(), dim=1)[0].cpu()
-        best = int(probabilities.argmax())
-        return {
-            "label": self.names[best],
-            "class": best,
-            "probabilities": dict(zip(self.names, map(float, probabilities), strict=True)),
-        }
+        return _classified(self.model, scaled[None, None].to(self.device), self.names)
 
 
 class Topics(ServedModel):
@@ -311,9 +295,8 @@ class Topics(ServedModel):
         self.model.to(device).eval()
 
     @classmethod
-    def export_parts(
-        cls, task: Task, config: Mapping[str, Any], weights: Mapping[str, torch.Tensor]
-    ) -> ExportParts:
+    def export_parts(cls, task: Task, config: Mapping[str, Any]) -> ExportParts:
+        from mfnas.data.newsgroups import CORPUS_SHA256
         from mfnas.tasks.text.model import TextConfig
 
         split = task.split  # type: ignore[attr-defined]
@@ -327,7 +310,7 @@ class Topics(ServedModel):
         }
         data = {
             "dataset": "20 Newsgroups (bydate, Cachopo's preprocessing)",
-            "sha256": _newsgroups_sha256(),
+            "sha256": CORPUS_SHA256,
             "split_seed": task.split_seed,  # type: ignore[attr-defined]
         }
         return ExportParts({"vocabulary": vocabulary}, serving, data)
@@ -342,20 +325,20 @@ class Topics(ServedModel):
     def classify(self, text: str) -> dict[str, Any]:
         """The topic of one document."""
         ids = torch.tensor([self.ids(text)], device=self.device)
-        with torch.inference_mode():
-            probabilities = torch.softmax(self.model(ids).double(), dim=1)[0].cpu()
-        best = int(probabilities.argmax())
-        return {
-            "label": self.names[best],
-            "class": best,
-            "probabilities": dict(zip(self.names, map(float, probabilities), strict=True)),
-        }
+        return _classified(self.model, ids, self.names)
 
 
-def _newsgroups_sha256() -> str:
-    from mfnas.data.newsgroups import CORPUS_SHA256
-
-    return CORPUS_SHA256
+def _classified(model: torch.nn.Module, batch: torch.Tensor, names: tuple[str, ...]) -> dict:
+    """The answer of a classifier to a ``batch`` of one input: the label, its index and every
+    class's probability."""
+    with torch.inference_mode():
+        probabilities = torch.softmax(model(batch).double(), dim=1)[0].cpu()
+    best = int(probabilities.argmax())
+    return {
+        "label": names[best],
+        "class": best,
+        "probabilities": dict(zip(names, map(float, probabilities), strict=True)),
+    }
 
 
 SERVED: dict[str, type[ServedModel]] = {

@@ -30,7 +30,6 @@ latency histogram), ``mfnas_model_info``, ``mfnas_fallbacks_total{endpoint}``,
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -64,7 +63,6 @@ from mfnas.deploy.served import SERVED, Classes, Ratings, Recommendations, Reque
 from mfnas.tasks.device import resolve_device
 
 MAX_BODY_BYTES = 64 * 1024  # a 28x28 image of raw pixels as JSON is about 4 KB
-MAX_TRACKED_USERS = 100_000  # users whose last recommendation is kept for feedback
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 ERRORS = {
     400: {"description": "a body that cannot be parsed at all (not UTF-8 text)"},
@@ -213,18 +211,15 @@ class Monitor:
                 "created": manifest["created"],
             }
         )
-        self.recommended: OrderedDict[int, frozenset[int]] = OrderedDict()
+        self.recommended: dict[int, frozenset[int]] = {}  # a known user's last items
         self.hits = self.compared = 0
         self._lock = threading.Lock()  # FastAPI runs the endpoints in a thread pool
 
     def remember(self, user: int, items: list[int]) -> None:
-        """Keep ``items`` as known user ``user``'s last recommendation (the oldest users go
-        first past ``MAX_TRACKED_USERS``; a model knows a bounded number of users)."""
+        """Keep ``items`` as known user ``user``'s last recommendation (only users the model
+        knows are remembered, so what is kept is bounded by them)."""
         with self._lock:
             self.recommended[user] = frozenset(items)
-            self.recommended.move_to_end(user)
-            while len(self.recommended) > MAX_TRACKED_USERS:
-                self.recommended.popitem(last=False)
 
     def observe(self, user: int, items: list[int]) -> dict[str, Any]:
         """Record the feedback that ``user`` interacted with ``items``."""

@@ -60,17 +60,26 @@ def _features(split: ImageSplit, part: np.ndarray) -> np.ndarray:
     return split.images[part].reshape(len(part), -1)
 
 
-def _tune(split: ImageSplit, make: Callable[..., Any], grid: list[dict[str, float]]) -> Any:
-    """``make(**params)`` fitted on train, for the ``params`` of ``grid`` with the best
-    validation accuracy."""
-    train, labels = _features(split, split.train), split.labels[split.train]
-    val = _features(split, split.val)
+def tuned(
+    make: Callable[..., Any],
+    grid: list[dict[str, float]],
+    train: tuple[Any, np.ndarray],
+    val: tuple[Any, np.ndarray],
+) -> Any:
+    """``make(**params)`` fitted on the ``train`` (features, labels), for the ``params`` of
+    ``grid`` with the best accuracy on ``val`` (the first best in grid order wins ties)."""
 
     def accuracy(params: dict[str, float]) -> float:
-        predicted = make(**params).fit(train, labels).predict(val)
-        return float(np.mean(predicted == split.labels[split.val]))
+        predicted = make(**params).fit(*train).predict(val[0])
+        return float(np.mean(predicted == val[1]))
 
-    return make(**max(grid, key=accuracy)).fit(train, labels)
+    return make(**max(grid, key=accuracy)).fit(*train)
+
+
+def _tune(split: ImageSplit, make: Callable[..., Any], grid: list[dict[str, float]]) -> Any:
+    """``tuned`` on ``split``'s flat train and validation pixels."""
+    train = _features(split, split.train), split.labels[split.train]
+    return tuned(make, grid, train, (_features(split, split.val), split.labels[split.val]))
 
 
 def _scores(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mfnas.tasks.classifier import EVAL_BATCH, OBJECTIVE, ClassifierTrainer, Parts
+from mfnas.tasks.classifier import OBJECTIVE, ClassifierTrainer, Parts
 from mfnas.tasks.image.data import ImageSplit
 from mfnas.tasks.image.model import ImageConfig, build_cnn
 
-__all__ = ["EVAL_BATCH", "OBJECTIVE", "ImageTrainer"]
+__all__ = ["OBJECTIVE", "ImageTrainer"]
 
 
 class ImageTrainer(ClassifierTrainer):

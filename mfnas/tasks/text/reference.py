@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from mfnas.tasks.image.metrics import classification_metrics
+from mfnas.tasks.image.reference import tuned
 from mfnas.tasks.text.data import TextSplit
 
 SVM_C_GRID = (0.1, 0.3, 1.0, 3.0)
@@ -35,17 +36,11 @@ def reference_rows(split: TextSplit, documents: list[str]) -> dict[str, dict[str
     }
     labels = {part: split.labels[getattr(split, part)] for part in features}
 
-    def tuned(make: Any, grid: list[dict[str, float]]) -> Any:
-        def accuracy(params: dict[str, float]) -> float:
-            model = make(**params).fit(features["train"], labels["train"])
-            return float(np.mean(model.predict(features["val"]) == labels["val"]))
-
-        return make(**max(grid, key=accuracy)).fit(features["train"], labels["train"])
-
-    svm = tuned(LinearSVC, [{"C": c} for c in SVM_C_GRID])
+    train, val = (features["train"], labels["train"]), (features["val"], labels["val"])
+    svm = tuned(LinearSVC, [{"C": c} for c in SVM_C_GRID], train, val)
     calibrated = CalibratedClassifierCV(LinearSVC(C=svm.C), ensemble=False, cv=5)
     calibrated.fit(features["train"], labels["train"])
-    bayes = tuned(ComplementNB, [{"alpha": a} for a in NB_ALPHA_GRID])
+    bayes = tuned(ComplementNB, [{"alpha": a} for a in NB_ALPHA_GRID], train, val)
 
     def scores(model: Any, proba: Any, part: str) -> dict[str, float]:
         probabilities = np.clip(proba.predict_proba(features[part]), 1e-12, None)
