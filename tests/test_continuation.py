@@ -138,7 +138,7 @@ def _replay_study(task: ReplayTask, strategy: str, budget: int, workers: int, pr
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
-    strategy=st.sampled_from(sorted(STRATEGIES)),
+    strategy=st.sampled_from(STRATEGIES.installed_names()),
     full_trainings=st.integers(1, 6),
     workers=st.integers(1, 4),
     mode=st.sampled_from(["toy_table", "toy_surrogate"]),

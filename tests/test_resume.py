@@ -17,12 +17,13 @@ from mfnas.execution.checkpoints import SCRATCH, Plan
 from mfnas.execution.executors import Outcome, SerialExecutor, evaluate_trial
 from mfnas.execution.runner import ResumeError, run_study
 from mfnas.store import Store, TrialRecord
-from mfnas.strategies import STRATEGIES, TrialSpec
+from mfnas.strategies import TrialSpec
 from mfnas.tasks import make_task
 from mfnas.tasks.base import Task
 from mfnas.tasks.toy import ToyTask
+from mfnas.testing.strategy import strategy_params
 
-NAMES = sorted(STRATEGIES)
+NAMES = strategy_params()
 
 
 class ScrambledExecutor:

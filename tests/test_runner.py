@@ -10,12 +10,12 @@ from conftest import prior_for
 
 from mfnas.execution.runner import run_study
 from mfnas.store import Store
-from mfnas.strategies import STRATEGIES
 from mfnas.tasks.base import Result
 from mfnas.tasks.toy import ToyTask
+from mfnas.testing.strategy import strategy_params
 
 
-@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+@pytest.mark.parametrize("strategy", strategy_params())
 @pytest.mark.parametrize("budget", [1, 3, 7])
 def test_budget_is_never_exceeded_and_every_trial_is_recorded(
     tmp_path, toy, toy_prior, strategy, budget

@@ -51,7 +51,7 @@ def timed(toy_table: TabularTask) -> dict[str, ReplayTask]:
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
-    strategy=st.sampled_from(sorted(STRATEGIES)),
+    strategy=st.sampled_from(STRATEGIES.installed_names()),
     seconds=st.floats(5.0, 400.0),
     workers=st.integers(1, 4),
     surrogate=st.booleans(),

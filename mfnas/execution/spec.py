@@ -15,7 +15,7 @@ from typing import Any
 from mfnas.execution.checkpoints import DEFAULT_CHECKPOINT_MB
 from mfnas.replay.modes import MODES
 from mfnas.replay.table import TableError
-from mfnas.strategies import STRATEGIES
+from mfnas.strategies import STRATEGIES, installed, missing_extra_message
 from mfnas.tasks import TASKS
 from mfnas.tasks.device import check_device
 
@@ -78,6 +78,9 @@ class RunSpec:
                 f"unknown strategy {', '.join(unknown) or '(none given)'}; "
                 f"choose from {', '.join(STRATEGIES)}"
             )
+        missing = [s for s in self.strategies if not installed(s)]
+        if missing:
+            raise SpecError(missing_extra_message(missing[0]))
         for name in ("budget", "seeds", "max_epochs"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
@@ -151,11 +154,16 @@ class RunSpec:
 
 
 def all_strategies(task: str, mode: str = "live", replay_from: str | None = None) -> list[str]:
-    """Every registered strategy, less those needing a prior when ``task`` has no recorded
-    benchmark to give them (said on stderr)."""
+    """Every installed strategy, less those needing a prior when ``task`` has no recorded
+    benchmark to give them (both said on stderr)."""
     import sys
 
-    names = list(STRATEGIES)
+    names = STRATEGIES.installed_names()
+    absent = [name for name in STRATEGIES if name not in names]
+    if absent:
+        extras = sorted({STRATEGIES.extra_of(name) for name in absent})
+        print(f"note: {', '.join(absent)} left out: not installed "
+              f'(pip install "mfnas[{",".join(extras)}]")', file=sys.stderr)  # fmt: skip
     try:
         MODES[mode].prior_folder(task, replay_from)
     except TableError:

@@ -12,9 +12,57 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from ConfigSpace import CategoricalHyperparameter, Configuration, ConfigurationSpace
+from ConfigSpace import (
+    AndConjunction,
+    CategoricalHyperparameter,
+    Configuration,
+    ConfigurationSpace,
+    EqualsCondition,
+    InCondition,
+    NotEqualsCondition,
+    OrConjunction,
+)
 from ConfigSpace.hyperparameters import Hyperparameter
 from ConfigSpace.types import NotSet  # the sentinel conditions test for an unset parent
+
+_CONDITIONS = (EqualsCondition, NotEqualsCondition, InCondition)
+_CONJUNCTIONS = (AndConjunction, OrConjunction)
+
+
+class UnsupportedSpaceError(ValueError):
+    """A space that another library's search space cannot express faithfully."""
+
+
+def _check_condition(condition: Any, where: str) -> None:
+    if isinstance(condition, _CONJUNCTIONS):
+        for component in condition.components:
+            _check_condition(component, where)
+    elif not isinstance(condition, _CONDITIONS):
+        raise UnsupportedSpaceError(
+            f"{where}: condition {type(condition).__name__} ({condition}) is not supported; "
+            "use EqualsCondition, NotEqualsCondition, InCondition or And/Or conjunctions of them"
+        )
+
+
+def check_translatable(space: ConfigurationSpace) -> None:
+    """Raise ``UnsupportedSpaceError`` for what the translations into flat spaces (Optuna,
+    syne-tune) cannot keep: forbidden clauses, and conditions other than (conjunctions of)
+    equality and membership tests on a parent's value."""
+    if space.forbidden_clauses:
+        raise UnsupportedSpaceError(
+            f"forbidden clauses are not supported ({len(space.forbidden_clauses)} in the space)"
+        )
+    for name in space:
+        for condition in space.parent_conditions_of[name]:
+            _check_condition(condition, f"hyperparameter {name!r}")
+
+
+def unsupported_hyperparameter(hp: Hyperparameter) -> UnsupportedSpaceError:
+    """The error for a hyperparameter type that the translations do not map."""
+    return UnsupportedSpaceError(
+        f"hyperparameter {hp.name!r} of type {type(hp).__name__} is not supported; use uniform "
+        "float/integer (log or not), ordinal, categorical or constant hyperparameters"
+    )
 
 
 class _Partial(dict):

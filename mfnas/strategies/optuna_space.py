@@ -30,15 +30,10 @@ from typing import Any
 
 import optuna
 from ConfigSpace import (
-    AndConjunction,
     CategoricalHyperparameter,
     Configuration,
     ConfigurationSpace,
     Constant,
-    EqualsCondition,
-    InCondition,
-    NotEqualsCondition,
-    OrConjunction,
     OrdinalHyperparameter,
     UniformFloatHyperparameter,
     UniformIntegerHyperparameter,
@@ -50,14 +45,13 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from mfnas.strategies.configs import is_active, plain
-
-_CONDITIONS = (EqualsCondition, NotEqualsCondition, InCondition)
-_CONJUNCTIONS = (AndConjunction, OrConjunction)
-
-
-class UnsupportedSpaceError(ValueError):
-    """A space that Optuna's distributions cannot express faithfully."""
+from mfnas.strategies.configs import (
+    UnsupportedSpaceError,
+    check_translatable,
+    is_active,
+    plain,
+    unsupported_hyperparameter,
+)
 
 
 @dataclass(frozen=True)
@@ -68,17 +62,6 @@ class OptunaParam:
     distribution: BaseDistribution | None
     value: Any = None  # the constant's value
     conditional: bool = False
-
-
-def _check_condition(condition: Any, where: str) -> None:
-    if isinstance(condition, _CONJUNCTIONS):
-        for component in condition.components:
-            _check_condition(component, where)
-    elif not isinstance(condition, _CONDITIONS):
-        raise UnsupportedSpaceError(
-            f"{where}: condition {type(condition).__name__} ({condition}) is not supported; "
-            "use EqualsCondition, NotEqualsCondition, InCondition or And/Or conjunctions of them"
-        )
 
 
 def _distribution(hp: Any) -> BaseDistribution | None:
@@ -93,10 +76,7 @@ def _distribution(hp: Any) -> BaseDistribution | None:
         return CategoricalDistribution([plain(v) for v in hp.choices])
     if kind is Constant:
         return None
-    raise UnsupportedSpaceError(
-        f"hyperparameter {hp.name!r} of type {kind.__name__} is not supported; use uniform "
-        "float/integer (log or not), ordinal, categorical or constant hyperparameters"
-    )
+    raise unsupported_hyperparameter(hp)
 
 
 def translate(space: ConfigurationSpace) -> list[OptunaParam]:
@@ -105,15 +85,10 @@ def translate(space: ConfigurationSpace) -> list[OptunaParam]:
     Raises ``UnsupportedSpaceError`` for a hyperparameter, condition or forbidden clause that
     Optuna cannot express.
     """
-    if space.forbidden_clauses:
-        raise UnsupportedSpaceError(
-            f"forbidden clauses are not supported ({len(space.forbidden_clauses)} in the space)"
-        )
+    check_translatable(space)
     params = []
     for name, hp in space.items():
         conditions = space.parent_conditions_of[name]
-        for condition in conditions:
-            _check_condition(condition, f"hyperparameter {name!r}")
         distribution = _distribution(hp)
         value = plain(hp.value) if distribution is None else None
         params.append(OptunaParam(name, distribution, value, bool(conditions)))

@@ -14,9 +14,12 @@ the strategy is registered in ``mfnas.strategies.STRATEGIES`` (``run_study`` bui
 by name); a parametrised fixture runs the suite over several::
 
     class TestEveryStrategy(StrategySuite):
-        @pytest.fixture(params=sorted(STRATEGIES))
+        @pytest.fixture(params=strategy_params())
         def strategy_name(self, request: pytest.FixtureRequest) -> str:
             return request.param
+
+(``strategy_params`` marks the peers from an optional extra ``peers`` and skips them where the
+extra is not installed; ``pytest -m peers`` runs just those.)
 
 It needs the session fixtures of ``mfnas.testing.fixtures`` (``toy_prior``, ``toy_table``,
 ``toy_surrogate``). Strategy-specific behaviour belongs in the strategy's own tests.
@@ -24,7 +27,7 @@ It needs the session fixtures of ``mfnas.testing.fixtures`` (``toy_prior``, ``to
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -38,11 +41,35 @@ from mfnas.replay.base import ReplayTask
 from mfnas.replay.tabular import TabularTask
 from mfnas.spaces import plain_config
 from mfnas.store import Store, TrialRecord, incumbent
-from mfnas.strategies import Problem, Strategy, TrialSpec, make_strategy
+from mfnas.strategies import (
+    STRATEGIES,
+    Problem,
+    Strategy,
+    TrialSpec,
+    installed,
+    make_strategy,
+    missing_extra_message,
+)
 from mfnas.strategies.base import PriorCurve
 from mfnas.tasks.base import Result
 from mfnas.tasks.toy import ToyTask
 from mfnas.testing.fixtures import prior_for
+
+
+def strategy_params(names: Iterable[str] | None = None) -> list:
+    """pytest parameters over registered strategies (default: all, sorted): a strategy from an
+    optional extra carries that extra's mark (``peers``) and is skipped, with the line saying
+    what to install, where the extra is not installed."""
+    params = []
+    for name in sorted(STRATEGIES) if names is None else names:
+        extra = STRATEGIES.extra_of(name)
+        marks = []
+        if extra is not None:
+            marks.append(getattr(pytest.mark, extra))
+            if not installed(name):
+                marks.append(pytest.mark.skip(reason=missing_extra_message(name)))
+        params.append(pytest.param(name, marks=marks, id=name))
+    return params
 
 
 @dataclass
