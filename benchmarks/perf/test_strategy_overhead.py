@@ -8,6 +8,11 @@ part is ``ROUNDS`` consecutive ask -> evaluate -> tell steps, so SMAC's periodic
 (every 8 asks) are included at their real rate. ``extra_info["ms_per_ask_tell"]`` is the
 mean round time divided by ``ROUNDS``; it includes one toy evaluation per step, whose own cost
 is measured by ``test_toy_evaluation_alone`` (about 0.1 ms) for subtraction.
+
+The peers (``mfnas[peers]``) are measured in the environment that has them, beside two core
+strategies as anchors, into their own file: ``pytest benchmarks/perf/test_strategy_overhead.py
+--benchmark-only -k "peers_anchor or dehb or asha or bohb" --benchmark-json=
+benchmarks/perf/strategy_overhead_peers.json``; where the extra is missing they are skipped.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from mfnas.execution.runner import problem_for
 from mfnas.strategies import STRATEGIES, Strategy, make_strategy
 from mfnas.tasks.toy import ToyTask
 from mfnas.testing.fixtures import record_prior
+from mfnas.testing.strategy import strategy_params
 
 WARMUP = 50
 ROUNDS = 16
@@ -48,13 +54,19 @@ def rounds(strategy: Strategy) -> None:
         step(strategy)
 
 
-@pytest.mark.parametrize("name", list(STRATEGIES))
+@pytest.mark.parametrize("name", strategy_params(list(STRATEGIES)))
 def test_decision_time_per_ask_and_tell(benchmark, name: str) -> None:
     benchmark.group = "strategy overhead (ask + toy evaluation + tell)"
     benchmark.pedantic(rounds, setup=lambda: warm(name), rounds=REPEATS, iterations=1)
     benchmark.extra_info["steps_per_round"] = ROUNDS
     benchmark.extra_info["warmup_trials"] = WARMUP
     benchmark.extra_info["ms_per_ask_tell"] = 1000 * benchmark.stats.stats.mean / ROUNDS
+
+
+@pytest.mark.parametrize("name", ["random", "smac-hb"])
+def test_peers_anchor(benchmark, name: str) -> None:
+    """The same measurement of two core strategies, run beside the peers (their scale)."""
+    test_decision_time_per_ask_and_tell(benchmark, name)
 
 
 def test_toy_evaluation_alone(benchmark) -> None:
