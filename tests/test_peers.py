@@ -29,7 +29,7 @@ import mfnas.strategies as registry
 from mfnas.cli.bench import main
 from mfnas.execution.runner import run_study
 from mfnas.spaces import load_space
-from mfnas.store import Store
+from mfnas.store import Status, Store
 from mfnas.strategies import STRATEGIES, MissingExtraError, Problem, installed, make_strategy
 from mfnas.strategies.configs import UnsupportedSpaceError
 from mfnas.tasks.toy import ToyTask
@@ -153,6 +153,31 @@ def test_the_project_spaces_translate_for_syne_tune(space_name) -> None:
         values = {n: d.sample(random_state=state) if hasattr(d, "sample") else d
                   for n, d in domains.items()}  # fmt: skip
         to_configuration(space, values).check_valid_configuration()
+
+
+@peers
+def test_numbers_outside_their_range_are_clipped_into_it() -> None:
+    _needs("syne_tune")
+    from mfnas.strategies.syne_tune_space import within_bounds
+
+    space = ConfigurationSpace(
+        {"w": Integer("w", (16, 64), log=True), "x": Float("x", (0.0, 1.0)), "c": ["a", "b"]}
+    )
+    assert within_bounds(space, {"w": 2, "x": 1.5, "c": "b"}) == {"w": 16, "x": 1.0, "c": "b"}
+    assert within_bounds(space, {"w": np.float64(40.6), "x": -0.1, "c": "a"})["w"] == 41
+
+
+@peers
+def test_bohb_st_runs_a_whole_replay_on_the_recsys_space(tmp_path) -> None:
+    """syne-tune's kernel-density searcher proposes integers below their range on the recsys
+    space (mlp_width 2 of 16-64, seed 0, budget 50); clipped, the run completes."""
+    _needs("syne_tune")
+    out = tmp_path / "bohb"
+    assert main(["--task", "recsys", "--mode", "tabular", "--strategies", "bohb-st", "--budget",
+                 "50", "--seeds", "1", "--out", str(out), "--quiet"]) == 0  # fmt: skip
+    with Store(out / "trials.sqlite") as store:
+        records = store.records()
+    assert len(records) > 100 and all(r.status is Status.OK for r in records)
 
 
 @peers

@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime
 import logging
 import random
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ from syne_tune.optimizer.scheduler import SchedulerDecision, TrialScheduler
 
 from mfnas.strategies.base import Problem, Strategy, TrialSpec
 from mfnas.strategies.budget import FullFidelityGuard
-from mfnas.strategies.syne_tune_space import to_configuration, translate
+from mfnas.strategies.syne_tune_space import to_configuration, translate, within_bounds
 from mfnas.tasks.base import Result
 
 # the multi-fidelity searcher warns on every construction that the baselines pass
@@ -103,12 +104,16 @@ class SyneTuneStrategy(Strategy):
 
     @contextmanager
     def _library_rng(self) -> Iterator[None]:
-        """Run the enclosed syne-tune calls on this strategy's own global RNG states."""
+        """Run the enclosed syne-tune calls on this strategy's own global RNG states (and
+        without the numeric warnings of statsmodels' kernels inside BOHB, e.g. a division by
+        zero for a one-level variable, which BOHB handles)."""
         np_outer, py_outer = np.random.get_state(), random.getstate()
         np.random.set_state(self._np_state)
         random.setstate(self._py_state)
         try:
-            yield
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", category=RuntimeWarning, module="statsmodels")
+                yield
         finally:
             self._np_state, self._py_state = np.random.get_state(), random.getstate()
             np.random.set_state(np_outer)
@@ -121,7 +126,7 @@ class SyneTuneStrategy(Strategy):
     def _suggest(self) -> _Training:
         with self._library_rng():
             suggestion = self._scheduler.suggest()
-        values = suggestion.config
+        values = within_bounds(self.problem.space, suggestion.config)
         trial = Trial(trial_id=self._next_trial, config=values, creation_time=_EPOCH0)
         self._next_trial += 1
         return _Training(trial, to_configuration(self.problem.space, values))

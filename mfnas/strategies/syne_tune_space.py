@@ -4,7 +4,8 @@ syne-tune's spaces are flat dictionaries (name -> domain, or a constant): they h
 conditions. ``translate`` maps every hyperparameter, conditional ones included, so syne-tune
 samples a value for each; ``to_configuration`` keeps the values of those active under the
 space's conditions (parents before children) and drops the others, giving the valid
-``Configuration``. syne-tune's model-based searchers therefore also see the values of inactive
+``Configuration`` (numbers first kept within their ranges: ``within_bounds``). syne-tune's
+model-based searchers therefore also see the values of inactive
 hyperparameters, as they would in any conditional space given to syne-tune.
 
 ============================  ==============================================================
@@ -77,11 +78,30 @@ def translate(space: ConfigurationSpace) -> dict[str, Any]:
     return {name: _domain(hp) for name, hp in space.items()}
 
 
+def within_bounds(space: ConfigurationSpace, values: Mapping[str, Any]) -> dict[str, Any]:
+    """syne-tune's ``values`` with each number inside its hyperparameter's range (integers
+    rounded), as plain Python values.
+
+    syne-tune 0.16's kernel-density searcher (``bohb-st``) encodes an integer ``[lower,
+    upper]`` as if ``lower`` were 0, so it can propose integers below ``lower`` (2 for a range
+    of 16-64); those are clipped to the range, and the clipped values are what the searcher is
+    told it ran.
+    """
+    fixed = {}
+    for name, hp in space.items():
+        value = plain(values[name])
+        if isinstance(hp, UniformFloatHyperparameter):
+            value = min(float(hp.upper), max(float(hp.lower), float(value)))
+        elif isinstance(hp, UniformIntegerHyperparameter):
+            value = min(int(hp.upper), max(int(hp.lower), round(value)))
+        fixed[name] = value
+    return fixed
+
+
 def to_configuration(space: ConfigurationSpace, values: Mapping[str, Any]) -> Configuration:
     """The valid configuration of ``space`` that syne-tune's ``values`` (one for every
-    hyperparameter) make: the active ones' values, the inactive ones dropped."""
-    config = deactivate_inactive_hyperparameters(
-        {name: plain(values[name]) for name in space}, space
-    )
+    hyperparameter, within bounds: ``within_bounds``) make: the active ones' values, the
+    inactive ones dropped."""
+    config = deactivate_inactive_hyperparameters(dict(values), space)
     config.check_valid_configuration()
     return config
