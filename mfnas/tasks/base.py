@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import importlib.util
 import math
 import time
 from abc import ABC, abstractmethod
@@ -12,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
 
 from mfnas.direction import Direction
@@ -212,6 +216,7 @@ class TrainedTask(Task):
     them)."""
 
     cached: ClassVar[tuple[str, ...]] = ()
+    reference_modules: ClassVar[tuple[str, ...]] = ()  # the code that computes the references
 
     def __init__(
         self,
@@ -252,3 +257,39 @@ class TrainedTask(Task):
     @property
     def space(self) -> ConfigurationSpace:
         return load_space(self.name)
+
+    def references(self) -> dict[str, dict[str, Any]]:
+        """``_references()``, computed once per data split and kept in the cache
+        (``references-<task>-<key>.json`` where the data caches go): the key hashes the
+        split's contents and the source of ``reference_modules``, so another split, other
+        data or changed reference code computes them again."""
+        from mfnas.data import cache_path, read_json_cache, write_json_cache
+
+        path = cache_path(f"references-{self.name}-{self._reference_key()}.json", None)
+        rows = read_json_cache(path, "reference rows")
+        if rows is None:
+            rows = self._references()
+            write_json_cache(path, "reference rows", rows)
+        return rows
+
+    def _references(self) -> dict[str, dict[str, Any]]:
+        """The reference rows, computed (see ``Task.references``); none by default."""
+        return {}
+
+    def _reference_key(self) -> str:
+        """A short hash of the split (every field of ``self.split``; arrays by their bytes,
+        dtype and shape) and of the reference modules' source files."""
+        digest = hashlib.sha256(self.name.encode())
+        split = self.split  # type: ignore[attr-defined]
+        for item in dataclasses.fields(split):
+            value = getattr(split, item.name)
+            if isinstance(value, np.ndarray):
+                digest.update(f"{item.name}{value.dtype}{value.shape}".encode())
+                digest.update(np.ascontiguousarray(value).tobytes())
+            else:
+                digest.update(f"{item.name}={value!r}".encode())
+        for module in self.reference_modules:
+            spec = importlib.util.find_spec(module)
+            if spec is not None and spec.origin is not None:
+                digest.update(Path(spec.origin).read_bytes())
+        return digest.hexdigest()[:16]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from mfnas.tasks.fashion.data import fashion_split
@@ -41,8 +40,7 @@ class FashionTask(CnnTask):
         *("Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
     )
     pixel_range = (0.0, 255.0)
-    cached = (*CnnTask.cached, "_references")
-    _references: dict[str, dict[str, Any]] | None
+    reference_modules = ("mfnas.tasks.image.reference", "mfnas.tasks.fashion.task")
 
     def load_split(self) -> ImageSplit:
         from mfnas.data.fashion_mnist import load_fashion_mnist
@@ -58,15 +56,12 @@ class FashionTask(CnnTask):
             f"{len(split.test):,} official test images as the test split."
         )
 
-    def references(self) -> dict[str, dict[str, Any]]:
+    def _references(self) -> dict[str, dict[str, Any]]:
         """Tuned logistic regression and RBF SVM on this task's split (``REFERENCES``), with
-        scikit-learn's native thread pools held to one thread; computed on the first call and
-        kept (a copy is returned)."""
-        if self._references is None:
-            from threadpoolctl import threadpool_limits
+        scikit-learn's native thread pools held to one thread."""
+        from threadpoolctl import threadpool_limits
 
-            from mfnas.tasks.image.reference import reference_rows
+        from mfnas.tasks.image.reference import reference_rows
 
-            with threadpool_limits(1):
-                self._references = reference_rows(self.split, REFERENCES)
-        return copy.deepcopy(self._references)
+        with threadpool_limits(1):
+            return reference_rows(self.split, REFERENCES)

@@ -68,6 +68,7 @@ class ImageTask(CnnTask):
 
     name = "image"
     class_names = tuple(str(digit) for digit in range(10))
+    reference_modules = ("mfnas.tasks.image.reference",)
     pixel_range = (0.0, 16.0)
 
     def load_split(self) -> ImageSplit:
@@ -81,7 +82,7 @@ class ImageTask(CnnTask):
             f"{len(split.val):,} validation / {len(split.test):,} test images."
         )
 
-    def references(self) -> dict[str, dict[str, Any]]:
+    def _references(self) -> dict[str, dict[str, Any]]:
         """Tuned logistic regression and RBF SVM on this task's split (see ``reference.py``)."""
         from mfnas.tasks.image.reference import reference_rows
 

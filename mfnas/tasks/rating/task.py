@@ -33,6 +33,7 @@ class RatingTask(TrainedTask):
     max_epochs = 27
 
     cached = ("_ratings", "_split", "_run")
+    reference_modules = ("mfnas.tasks.rating.reference",)
     _ratings: np.ndarray | None
     _split: RatingSplit | None
     _run: tuple[RatingTrainer, RatingEvaluator, RatingEvaluator] | None
@@ -61,7 +62,7 @@ class RatingTask(TrainedTask):
             f"validation / {len(split.test):,} test ratings."
         )
 
-    def references(self) -> dict[str, dict[str, Any]]:
+    def _references(self) -> dict[str, dict[str, Any]]:
         """The global mean and the tuned bias baseline on this task's split."""
         from mfnas.tasks.rating.reference import reference_rows
 

@@ -36,6 +36,7 @@ class RecsysTask(TrainedTask):
     max_epochs = 27
 
     cached = ("_split", "_trainer")
+    reference_modules = ("mfnas.tasks.recsys.reference",)
     _split: Split | None
     _trainer: Trainer | None
 
@@ -54,7 +55,7 @@ class RecsysTask(TrainedTask):
             f"validation / {len(split.test):,} test interactions."
         )
 
-    def references(self) -> dict[str, dict[str, Any]]:
+    def _references(self) -> dict[str, dict[str, Any]]:
         """Most-popular and tuned EASE on this task's split (see ``reference.py``)."""
         from mfnas.tasks.recsys.reference import reference_rows
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from ConfigSpace import Configuration
@@ -36,11 +35,11 @@ class TextTask(TrainedTask):
     min_epochs = 1
     max_epochs = 9
 
-    cached = ("_corpus", "_split", "_trainer", "_references")
+    cached = ("_corpus", "_split", "_trainer")
+    reference_modules = ("mfnas.tasks.text.reference",)
     _corpus: Any
     _split: TextSplit | None
     _trainer: TextTrainer | None
-    _references: dict[str, dict[str, Any]] | None
 
     @property
     def corpus(self) -> Any:
@@ -68,19 +67,16 @@ class TextTask(TrainedTask):
             f"vocabulary and tokens from the train part ({len(split.vocabulary):,} words)."
         )
 
-    def references(self) -> dict[str, dict[str, Any]]:
-        """TF-IDF with a linear SVM and with complement naive Bayes, tuned on validation;
-        computed on the first call and kept (a copy is returned)."""
-        if self._references is None:
-            from threadpoolctl import threadpool_limits
+    def _references(self) -> dict[str, dict[str, Any]]:
+        """TF-IDF with a linear SVM and with complement naive Bayes, tuned on validation."""
+        from threadpoolctl import threadpool_limits
 
-            from mfnas.tasks.text.reference import reference_rows
+        from mfnas.tasks.text.reference import reference_rows
 
-            corpus = self.corpus
-            documents = [text for _, text in (*corpus.train, *corpus.test)]
-            with threadpool_limits(1):
-                self._references = reference_rows(self.split, documents)
-        return copy.deepcopy(self._references)
+        corpus = self.corpus
+        documents = [text for _, text in (*corpus.train, *corpus.test)]
+        with threadpool_limits(1):
+            return reference_rows(self.split, documents)
 
     def _evaluate(
         self, config: Configuration, epochs: int, seed: int, start: Checkpoint | None = None
