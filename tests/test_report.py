@@ -114,7 +114,9 @@ def test_report_on_a_broken_store_is_one_line_and_never_writes_it(tmp_path, caps
 
 def test_colours_are_fixed_per_strategy_and_distinct() -> None:
     names = ["random", "grid", "one-epoch", "evolution", "smac-bo", "hyperband", "smac-hb",
-             "hierarchical", "optuna-tpe", "optuna-hb"]  # fmt: skip
+             "hierarchical", "optuna-tpe", "optuna-hb", "surrogate-hb", "surrogate-hb-nopred",
+             "surrogate-hb-warm", "smac-gp", "optuna-gp", "dehb", "asha", "bohb-st",
+             "asha-bore"]  # fmt: skip
     colours = [strategy_colour(n) for n in names]
     assert len(set(colours)) == len(names)
     assert strategy_colour("smac-hb") == colours[6]

@@ -8,7 +8,6 @@ the mean absolute per-feature contribution (XGBoost's ``pred_contribs``, i.e. Tr
 from __future__ import annotations
 
 import numpy as np
-import xgboost as xgb
 from ConfigSpace import Configuration
 
 from mfnas.analysis.view import RunView
@@ -27,6 +26,8 @@ def hyperparameter_importance(view: RunView, seed: int = 0) -> list[tuple[str, f
     full = [r for r in view.records if r.status is Status.OK and r.epochs >= max_epochs]
     if len(full) < MIN_EVALUATIONS:
         return []
+    import xgboost as xgb  # here: a run too small for importance never pays for its import
+
     space = view.space
     features = np.array([Configuration(space, r.config).get_array() for r in full])
     target = np.array([r.curve[-1] for r in full])

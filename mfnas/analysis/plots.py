@@ -23,7 +23,9 @@ CD_MIN_BLOCKS = 5
 _PALETTE = plt.get_cmap("tab20").colors
 _ORDER = ("random", "grid", "one-epoch", "evolution", "smac-bo", "hyperband", "smac-hb",
           "hierarchical", "optuna-tpe", "optuna-hb", "surrogate-hb", "surrogate-hb-nopred",
-          "surrogate-hb-warm")  # fmt: skip
+          "surrogate-hb-warm", "smac-gp", "optuna-gp", "dehb", "asha", "bohb-st",
+          "asha-bore")  # fmt: skip
+# (new names go last, so the others keep their colours)
 
 
 def strategy_colour(name: str) -> tuple[float, float, float]:
