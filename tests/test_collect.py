@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from ConfigSpace import Categorical, ConfigurationSpace, EqualsCondition, Float, Integer
 
 from mfnas.cli.collect import design, main
 from mfnas.replay.table import META, TABLE, read_table
 from mfnas.spaces import config_key, load_space
+from mfnas.tasks.toy import ToyTask
 
 
 def test_design_is_space_filling_valid_and_extensible() -> None:
@@ -72,3 +74,76 @@ def test_another_seed_in_the_same_folder_is_refused(tmp_path: Path, capsys) -> N
     error = capsys.readouterr().err.strip()
     assert "seed 0" in error and "\n" not in error
     assert (out / TABLE).read_bytes() == before
+
+
+def _grown_toy() -> ConfigurationSpace:
+    """The toy space with a third arch, ``wide``, and a hyperparameter only it has."""
+    base = load_space("toy")
+    space = ConfigurationSpace(name="toy")
+    for name, hp in base.items():
+        space.add(Categorical("arch", ["linear", "deep", "wide"]) if name == "arch" else hp)
+    space.add(Integer("span", (1, 9)))
+    for condition in base.conditions:
+        space.add(EqualsCondition(space[condition.child.name], space["arch"], "deep"))
+    space.add(EqualsCondition(space["span"], space["arch"], "wide"))
+    return space
+
+
+def test_a_collection_grows_into_a_larger_space_without_losing_a_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    out = tmp_path / "bench"
+    assert _collect(out) == 0
+    before, _ = read_table(out / TABLE)
+    monkeypatch.setattr(ToyTask, "space", property(lambda self: _grown_toy()))
+    with pytest.raises(SystemExit):  # another space, asked without --where: refused
+        _collect(out)
+    assert "extend it with --where" in capsys.readouterr().err
+    grow = ["--task", "toy", "--configs", "5", "--out", str(out), "--quiet", "--where", "arch=wide"]
+    assert main(grow) == 0
+    grown, _ = read_table(out / TABLE)
+    assert grown[:12] == before and [r.id for r in grown[12:]] == list(range(12, 17))
+    assert all(r.config["arch"] == "wide" and "span" in r.config for r in grown[12:])
+    meta = json.loads((out / META).read_text())
+    assert [d["first_id"] for d in meta["designs"]] == [0, 12]
+    card = (out / "CARD.md").read_text()
+    assert "ids 0-11 (12)" in card and "ids 12-16 (5): " in card and "whose arch is wide" in card
+    assert main(grow) == 0 and read_table(out / TABLE)[0] == grown  # resumed: nothing to add
+    assert main([*grow[:3], "7", *grow[4:]]) == 0  # more of the grown design
+    assert [r.id for r in read_table(out / TABLE)[0]][12:] == list(range(12, 19))
+    # a deleted row of the first design is recorded again, over the space it was drawn from
+    from mfnas.replay.table import write_table
+
+    rows, _ = read_table(out / TABLE)
+    write_table(out / TABLE, [r for r in rows if r.id != 3], 27)
+    assert _collect(out) == 0
+    again = {r.id: r for r in read_table(out / TABLE)[0]}
+    assert again[3].config == before[3].config and again[3].curve == before[3].curve
+    with pytest.raises(SystemExit):
+        main(["--task", "toy", "--configs", "20", "--out", str(out), "--quiet"])
+    assert "the first design was closed at 12" in capsys.readouterr().err
+
+
+def test_growing_refuses_a_space_the_recorded_rows_do_not_fit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    out = tmp_path / "bench"
+    assert _collect(out) == 0
+    narrow = ConfigurationSpace(name="toy")
+    narrow.add(Categorical("arch", ["linear", "wide"]), Float("lr", (1e-4, 0.1), log=True))
+    monkeypatch.setattr(ToyTask, "space", property(lambda self: narrow))
+    with pytest.raises(SystemExit):
+        main(
+            [
+                "--task",
+                "toy",
+                "--configs",
+                "3",
+                "--out",
+                str(out),
+                "--quiet",
+                "--where",
+                "arch=wide",
+            ]
+        )
+    assert "cannot grow into it" in capsys.readouterr().err

@@ -34,7 +34,16 @@ CONFIGS = {
     "mlp-softmax": {"model": "mlp", "loss": "softmax", **TOWER},
     "neumf": {"model": "neumf", **TOWER, "mlp_activation": "tanh"},
     "lightgcn": {"model": "lightgcn", "gcn_layers": 2},
-}
+    "mf-full-softmax": {"model": "mf", "loss": "full-softmax", "num_negatives": None},
+    "multdae": {"model": "multdae", "user_batch_size": 8, "ae_layers": 2, "ae_width": 16,
+                "ae_activation": "tanh", "ae_dropout": 0.5},
+    "multvae": {"model": "multvae", "user_batch_size": 8, "ae_layers": 1, "ae_width": 16,
+                "ae_activation": "relu", "ae_dropout": 0.2, "vae_latent": 4, "vae_beta": 0.5,
+                "vae_anneal_steps": 3},
+    "dlae": {"model": "dlae", "user_batch_size": 16, "dlae_dropout": 0.5, "dlae_l2": 1.0},
+}  # fmt: skip
+AUTOENCODER_UNUSED = dict.fromkeys(["embedding_dim", "init_std", "loss", "num_negatives",
+                                    "batch_size"])  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +64,8 @@ def trainer(split: Split) -> Trainer:
 
 
 def _config(name: str, **changes: object) -> RecsysConfig:
-    return RecsysConfig.from_mapping({**BASE, **CONFIGS[name], **changes})
+    unused = AUTOENCODER_UNUSED if "user_batch_size" in CONFIGS[name] else {}
+    return RecsysConfig.from_mapping({**BASE, **unused, **CONFIGS[name], **changes})
 
 
 def _check(result: Result, epochs: int) -> None:
@@ -73,7 +83,7 @@ def test_every_model_trains_and_reports(trainer: Trainer, name: str) -> None:
     _check(trainer.run(_config(name), epochs=2, seed=0), epochs=2)
 
 
-@pytest.mark.parametrize("name", ["neumf", "lightgcn"])
+@pytest.mark.parametrize("name", ["neumf", "lightgcn", "multvae", "dlae"])
 def test_same_seed_gives_the_same_result(trainer: Trainer, name: str) -> None:
     first, again = (trainer.run(_config(name), epochs=2, seed=3) for _ in range(2))
     assert first.curve == again.curve
@@ -98,6 +108,24 @@ def test_every_model_continues_bitwise_like_a_training_from_scratch(
     assert result.curve == fresh.curve and result.val == fresh.val and result.test == fresh.test
     assert result.extra["train_loss"] == fresh.extra["train_loss"]
     assert len(result.epoch_seconds) == 4
+
+
+def test_the_vae_anneals_its_kl_weight_over_updates_and_keeps_the_count(trainer) -> None:
+    """multvae's update count is part of its state: a continued training anneals on."""
+    result = trainer.run(_config("multvae"), epochs=2, seed=0)
+    updates = int(result.state["model"]["updates"])
+    assert updates == 2 * math.ceil(40 / 8)  # 40 users, 8 per batch, 2 epochs
+    assert "rows" not in result.state["model"]  # the data is not part of a checkpoint
+
+
+def test_autoencoders_score_from_the_training_rows(split: Split) -> None:
+    model = build_model(_config("dlae"), split.n_users, split.n_items, split.train)
+    with torch.no_grad():
+        model.weights.copy_(torch.eye(split.n_items))  # the identity reconstructs the input
+        scores = model.score_all(torch.arange(split.n_users))
+    seen = torch.zeros(split.n_users, split.n_items)
+    seen[split.train[:, 0], split.train[:, 1]] = 1.0
+    assert torch.equal(scores, seen)
 
 
 def test_non_finite_loss_raises(trainer: Trainer) -> None:

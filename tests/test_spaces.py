@@ -24,9 +24,12 @@ def test_recsys_space_has_the_joint_parameters_and_conditions() -> None:
     assert set(space) >= {
         "model", "embedding_dim", "mlp_layers", "mlp_width", "mlp_dropout", "mlp_activation",
         "gcn_layers", "loss", "num_negatives", "optimizer", "learning_rate", "weight_decay",
-        "batch_size",
+        "batch_size", "user_batch_size", "ae_layers", "ae_width", "ae_activation", "ae_dropout",
+        "vae_latent", "vae_beta", "vae_anneal_steps", "dlae_dropout", "dlae_l2",
     }  # fmt: skip
-    assert set(space["model"].choices) == {"mf", "gmf", "mlp", "neumf", "lightgcn"}
+    pairs, autoencoders = {"mf", "gmf", "mlp", "neumf", "lightgcn"}, {"multdae", "multvae", "dlae"}
+    assert set(space["model"].choices) == pairs | autoencoders
+    assert "full-softmax" in space["loss"].choices
     assert space["embedding_dim"].log and (
         space["embedding_dim"].lower,
         space["embedding_dim"].upper,
@@ -34,15 +37,42 @@ def test_recsys_space_has_the_joint_parameters_and_conditions() -> None:
     assert space["learning_rate"].log and space["weight_decay"].log
     parents = {c.child.name: c.parent.name for c in space.conditions}
     assert parents == {
-        p: "model"
-        for p in ("mlp_layers", "mlp_width", "mlp_dropout", "mlp_activation", "gcn_layers")
+        **dict.fromkeys(("mlp_layers", "mlp_width", "mlp_dropout", "mlp_activation"), "model"),
+        **dict.fromkeys(("gcn_layers", "embedding_dim", "init_std", "loss", "batch_size"), "model"),
+        **dict.fromkeys(("user_batch_size", "ae_layers", "ae_width", "ae_activation"), "model"),
+        **dict.fromkeys(("ae_dropout", "vae_latent", "vae_beta", "vae_anneal_steps"), "model"),
+        **dict.fromkeys(("dlae_dropout", "dlae_l2"), "model"),
+        "num_negatives": "loss",
     }
     space.seed(0)
+    seen = set()
     for config in space.sample_configuration(300):
         values = dict(config)
-        has_mlp = values["model"] in ("mlp", "neumf")
+        model = values["model"]
+        seen.add(model)
+        has_mlp = model in ("mlp", "neumf")
         assert ("mlp_width" in values) == has_mlp and ("mlp_layers" in values) == has_mlp
-        assert ("gcn_layers" in values) == (values["model"] == "lightgcn")
+        assert ("gcn_layers" in values) == (model == "lightgcn")
+        assert ("embedding_dim" in values) == ("loss" in values) == (model in pairs)
+        assert ("user_batch_size" in values) == (model in autoencoders)
+        assert ("ae_width" in values) == (model in ("multdae", "multvae"))
+        assert ("vae_latent" in values) == (model == "multvae")
+        assert ("dlae_l2" in values) == (model == "dlae")
+        assert ("num_negatives" in values) == (values.get("loss") in ("bpr", "bce", "softmax"))
+    assert seen == pairs | autoencoders
+
+
+def test_the_recorded_recsys_configurations_are_valid_in_the_extended_space() -> None:
+    """The 1,000 configurations recorded before the autoencoders joined the space are valid in
+    it unchanged: their models are pair-based, the new hyperparameters inactive for them."""
+    from mfnas.replay.modes import recorded_benchmark
+    from mfnas.replay.table import TABLE, read_table
+
+    recordings, _ = read_table(recorded_benchmark("recsys") / TABLE)
+    space = load_space("recsys")
+    assert len(recordings) >= 1000
+    for recording in recordings:
+        Configuration(space, values=recording.config).check_valid_configuration()
 
 
 def test_plain_config_converts_numpy_types_and_keys_are_stable() -> None:

@@ -11,6 +11,14 @@ flight and the same command resumes it. ``collection.json`` keeps the collection
 (task, space, seed, epochs) and history; ``CARD.md`` is rebuilt from both at the end.
 ``references.json`` keeps the task's reference rows on the same split, computed when the
 collection starts, so that replays show them without loading the data or fitting a model.
+
+A collection can be extended to a grown space (new architecture families, say) without
+throwing it away: ``--where model=multdae,multvae,dlae`` records ``--configs`` more
+configurations, the first points of the Sobol design over the task's current space that
+have one of those values, after the ids recorded so far. Every configuration recorded before
+must be valid in the grown space (the new hyperparameters inactive for them); the collection
+then keeps the grown space, and ``collection.json`` lists each design (which ids, which rule,
+which space) so the card can say how the union is meant to be read.
 """
 
 from __future__ import annotations
@@ -91,27 +99,127 @@ def _identity(task: Task, seed: int) -> dict[str, Any]:
     }
 
 
-def open_collection(out: Path, task: Task, seed: int, command: str) -> tuple[dict, list[Recording]]:
+def parse_where(text: str | None) -> dict[str, list[Any]] | None:
+    """``NAME=V1,V2`` as ``{NAME: [V1, V2]}`` (values as written; matched as text)."""
+    if text is None:
+        return None
+    name, sep, values = text.partition("=")
+    if not sep or not name.strip() or not values.strip():
+        raise CollectError(f"--where {text!r}: write NAME=VALUE[,VALUE...]")
+    return {name.strip(): [v.strip() for v in values.split(",") if v.strip()]}
+
+
+def _designs(meta: dict[str, Any], recordings: list[Recording]) -> list[dict[str, Any]]:
+    """The collection's designs (a collection from before designs were kept has one: the
+    Sobol design over its space from id 0)."""
+    return meta.get("designs") or [
+        {
+            "first_id": 0,
+            "where": None,
+            "space_hash": meta["space_hash"],
+            "seed": meta["seed"],
+            "space": meta["space"],
+        }
+    ]
+
+
+def open_collection(
+    out: Path, task: Task, seed: int, command: str, where: dict[str, list[Any]] | None = None
+) -> tuple[dict, list[Recording]]:
     """The collection metadata and recordings already in ``out`` (both empty for a new one),
-    with this ``command`` added to its history. Raises CollectError when ``out`` holds a
-    collection of another task, space, seed or fidelity, TableError for a broken table."""
+    with this ``command`` added to its history and, with ``where``, the design it extends the
+    collection by (new, or the one it resumes). Raises CollectError when ``out`` holds a
+    collection of another task, seed or fidelity, or of another space (unless ``where``
+    extends it to the task's space and every recorded configuration is valid there),
+    TableError for a broken table."""
     meta_path, table_path = out / META, out / TABLE
     identity = _identity(task, seed)
+    recordings = read_table(table_path)[0] if table_path.exists() else []
     if meta_path.exists():
         meta = json.loads(meta_path.read_text())
         for key, value in identity.items():
-            if meta.get(key) != value:
-                raise CollectError(
-                    f"{out} holds a collection with {key} {meta.get(key)!r}, not {value!r}; "
-                    "choose another --out"
-                )
+            if meta.get(key) == value or (key == "space_hash" and where is not None):
+                continue
+            raise CollectError(
+                f"{out} holds a collection with {key} {meta.get(key)!r}, not {value!r}; "
+                + ("extend it with --where NAME=VALUES, or " if key == "space_hash" else "")
+                + "choose another --out"
+            )
     elif table_path.exists():
         raise CollectError(f"{table_path} exists without {META}; choose another --out")
     else:
         meta = {**identity, "space": task.space.to_serialized_dict(), "commands": []}
-    recordings = read_table(table_path)[0] if table_path.exists() else []
+    if where is not None:
+        _extend(meta, recordings, task, where)
     meta["commands"].append({"command": command, "started": now()})
     return meta, recordings
+
+
+def _extend(
+    meta: dict[str, Any], recordings: list[Recording], task: Task, where: dict[str, list[Any]]
+) -> None:
+    """Make ``meta`` hold the design ``where`` over the task's space (after the recorded ids),
+    growing the collection's space to the task's when they differ. Raises CollectError."""
+    space = task.space
+    ((name, values),) = where.items()
+    if name not in space or space.parent_conditions_of[name]:
+        raise CollectError(f"--where {name}: not an unconditional hyperparameter of the space")
+    known = [str(v) for v in getattr(space[name], "choices", getattr(space[name], "sequence", ()))]
+    unknown = [v for v in values if v not in known]
+    if unknown or not values:
+        raise CollectError(f"--where {name}: {', '.join(unknown) or '(none)'} not among {known}")
+    for recording in recordings:
+        try:
+            Configuration(space, values=recording.config).check_valid_configuration()
+        except Exception as exc:  # ConfigSpace raises several kinds
+            raise CollectError(
+                f"configuration {recording.id} is not valid in the task's space ({exc}); the "
+                "collection cannot grow into it"
+            ) from None
+    designs = _designs(meta, recordings)
+    rule = {"where": {name: values}, "space_hash": space_hash(space), "seed": meta["seed"]}
+    if not any({k: d.get(k) for k in rule} == rule for d in designs):
+        designs.append({"first_id": max((r.id for r in recordings), default=-1) + 1, **rule})
+    meta.update(designs=designs, space=space.to_serialized_dict(), space_hash=space_hash(space))
+
+
+def _closed(meta: dict[str, Any]) -> float:
+    """The first id after the first design (infinity while the collection has one design)."""
+    designs = meta.get("designs") or []
+    return designs[1]["first_id"] if len(designs) > 1 else float("inf")
+
+
+def planned(
+    meta: dict[str, Any], task: Task, configs: int, where: dict[str, list[Any]] | None
+) -> dict[int, Configuration]:
+    """The configurations to have recorded, by id: with ``where``, the first ``configs``
+    matching points of that design; without, the first ``configs`` points of the first
+    design. Raises CollectError when the first design was grown out of (it is closed)."""
+    designs = meta.get("designs")
+    space = task.space
+    if where is None:
+        if not designs or len(designs) == 1:
+            return dict(enumerate(design(space, configs, meta["seed"])))
+        closed = designs[1]["first_id"]
+        if configs > closed:
+            raise CollectError(
+                f"the first design was closed at {closed} configurations when the collection "
+                "grew; extend the collection with --where"
+            )
+        first = ConfigurationSpace.from_serialized_dict(designs[0]["space"])
+        points = design(first, closed, designs[0]["seed"])  # refills rows of the first design
+        return {i: Configuration(space, values=dict(c)) for i, c in enumerate(points)}
+    d = next(d for d in designs if d.get("where") == where)
+    ((name, values),) = where.items()
+    matching: list[Configuration] = []
+    n = 4 * configs
+    while len(matching) < configs:
+        points = design(space, n, d["seed"])
+        matching = [c for c in points if str(c.get(name)) in values][:configs]
+        if len(points) < n:  # the design ran out (a tiny space)
+            break
+        n *= 2
+    return {d["first_id"] + i: config for i, config in enumerate(matching)}
 
 
 def _recording(outcome: Outcome, seed: int) -> Recording:
@@ -135,18 +243,18 @@ def _recording(outcome: Outcome, seed: int) -> Recording:
 
 def collect(
     task: Task,
-    configs: list[Configuration],
+    configs: dict[int, Configuration],
     seed: int,
     done: list[Recording],
     executor: Executor,
     save: Callable[[list[Recording]], None],
     progress: bool = True,
 ) -> list[Recording]:
-    """Train every configuration of ``configs`` whose index has no recording in ``done`` to
+    """Train every configuration of ``configs`` (by id) that has no recording in ``done`` to
     ``task.max_epochs``, ``executor.slots`` at once; call ``save`` with all recordings after
     each one finishes. Returns all recordings, sorted by id."""
     recordings = {r.id: r for r in done}
-    todo = [i for i in range(len(configs)) if i not in recordings]
+    todo = [i for i in sorted(configs) if i not in recordings]
     bar = tqdm(total=len(configs), initial=len(configs) - len(todo), disable=not progress,
                unit="config", desc=f"collect {task.name}", dynamic_ncols=True)  # fmt: skip
     pending = 0
@@ -179,9 +287,7 @@ def card(meta: dict[str, Any], recordings: list[Recording], data: str) -> str:
         f"epochs: {meta['epochs']}",
         "",
         f"- Space: `spaces/{meta['task']}.yaml`, hash `{meta['space_hash']}` (stored in `{META}`).",
-        f"- Design: the first {len(recordings)} points of SMAC's scrambled Sobol design, seed "
-        f"{meta['seed']}; each trained once, training seed derived from the configuration and "
-        "the seed (`mfnas.spaces.config_seed`).",
+        *_design_lines(meta, recordings),
         f"- Data and split: {data}",
         f"- Fidelity: epochs 1..{meta['epochs']}; `curve_e` is validation {metric} after epoch e, "
         "`time_e` the seconds of epoch e (training + validation), one torch thread.",
@@ -216,6 +322,41 @@ def card(meta: dict[str, Any], recordings: list[Recording], data: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _design_lines(meta: dict[str, Any], recordings: list[Recording]) -> list[str]:
+    """The card's account of the designs: which ids come from which, and how to read them."""
+    seeded = (
+        "each trained once, training seed derived from the configuration and the seed "
+        "(`mfnas.spaces.config_seed`)."
+    )
+    designs = _designs(meta, recordings)
+    if len(designs) == 1:
+        return [
+            f"- Design: the first {len(recordings)} points of SMAC's scrambled Sobol design, "
+            f"seed {meta['seed']}; {seeded}"
+        ]
+    lines = [f"- Designs (SMAC's scrambled Sobol design, seed {meta['seed']}; {seeded}):"]
+    bounds = [d["first_id"] for d in designs[1:]] + [None]
+    for d, end in zip(designs, bounds, strict=True):
+        ids = [r.id for r in recordings if r.id >= d["first_id"] and (end is None or r.id < end)]
+        span = f"ids {min(ids)}-{max(ids)} ({len(ids)})" if ids else "none yet"
+        if d.get("where") is None:
+            rule = f"the first points over the space of hash `{d['space_hash']}`"
+        else:
+            ((name, values),) = d["where"].items()
+            rule = (
+                f"the first points over the space of hash `{d['space_hash']}` whose {name} is "
+                f"{', '.join(values)}"
+            )
+        lines.append(f"  - {span}: {rule}.")
+    lines.append(
+        "  - Reading the union: each design is space-filling over its own part of the space, "
+        "so the union is not a uniform sample of the grown space (the first design holds none "
+        "of the values the later ones add); compare designs within themselves, and read a "
+        "tabular replay's answer for a configuration from its nearest recorded neighbour."
+    )
+    return lines
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="python -m mfnas.collect",
@@ -235,6 +376,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of the design and the training seeds (default: 0)"
+    )
+    parser.add_argument(
+        "--where",
+        metavar="NAME=VALUES",
+        help="grow the collection: record --configs more configurations of the task's current "
+        "space whose NAME is one of VALUES (comma-separated), e.g. model=multdae,dlae",
     )
     parser.add_argument("--out", type=Path, help="output folder (default: benchmarks/<task>)")
     parser.add_argument(
@@ -283,7 +430,12 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or Path("benchmarks") / args.task
     try:
         task = make_task(args.task, device=args.device, data_dir=args.data_dir)
-        meta, done = open_collection(out, task, args.seed, command)
+        where = parse_where(args.where)
+        meta, done = open_collection(out, task, args.seed, command, where)
+        first = [r for r in done if r.id < _closed(meta)]
+        configs = planned(
+            meta, task, args.configs if where else max(args.configs, len(first)), where
+        )
         data = task.data_card()
         kept = (out / REFERENCES).exists()
         references = {} if kept else task.references()  # what replays show, computed once
@@ -296,7 +448,6 @@ def main(argv: list[str] | None = None) -> int:
         write_references(out, references)
     if done:
         (out / CARD).write_text(card(meta, done, data))  # this command in its history now
-    configs = design(task.space, max(args.configs, len(done)), args.seed)
 
     def save(recordings: list[Recording]) -> None:
         write_table(out / TABLE, recordings, task.max_epochs)

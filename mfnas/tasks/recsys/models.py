@@ -1,4 +1,5 @@
-"""Implicit-feedback recommenders: MF, GMF, MLP, NeuMF (NCF family) and LightGCN.
+"""Implicit-feedback recommenders: MF, GMF, MLP, NeuMF (NCF family) and LightGCN (the
+autoencoders over a user's item vector are in ``autoencoders.py``).
 
 Every model maps users and items to scores (logits) through two methods:
 
@@ -308,14 +309,29 @@ class NCF(Recommender):
         return scores
 
 
+AUTOENCODERS = ("multdae", "multvae", "dlae")
+
+
 def build_model(config: RecsysConfig, n_users: int, n_items: int, train: np.ndarray) -> Recommender:
-    """The model named by ``config.model``; ``train`` (user, item) pairs define LightGCN's graph.
+    """The model named by ``config.model``; ``train`` (user, item) pairs define LightGCN's graph
+    and the autoencoders' input rows.
 
     Raises ValueError for an unknown model or a missing conditional hyperparameter.
     """
+    from mfnas.tasks.recsys import autoencoders as ae
+
+    need = config.require
+    if config.model in ("multdae", "multvae"):
+        shape = (need("ae_layers"), need("ae_width"), need("ae_activation"), need("ae_dropout"))
+        if config.model == "multdae":
+            return ae.MultDAE(n_users, n_items, train, *shape)
+        latent = (need("vae_latent"), need("vae_beta"), need("vae_anneal_steps"))
+        return ae.MultVAE(n_users, n_items, train, *shape, *latent)
+    if config.model == "dlae":
+        return ae.DLAE(n_users, n_items, train, need("dlae_dropout"), need("dlae_l2"))
     if config.model == "lightgcn":
-        dim, std = config.embedding_dim, config.init_std
-        return LightGCN(n_users, n_items, dim, std, config.require("gcn_layers"), train)
+        dim, std = need("embedding_dim"), need("init_std")
+        return LightGCN(n_users, n_items, dim, std, need("gcn_layers"), train)
     return build_interaction(config, n_users, n_items)
 
 
@@ -323,7 +339,7 @@ def build_interaction(config: ConfigView, n_users: int, n_items: int) -> Recomme
     """The user-item model of ``config.model`` among MF, GMF, MLP and NeuMF from the fields
     ``embedding_dim``, ``init_std`` and the ``mlp_*`` ones (``RecsysConfig`` or the rating
     task's config). Raises ValueError for another model or a missing conditional value."""
-    dim, std = config.embedding_dim, config.init_std
+    dim, std = config.require("embedding_dim"), config.require("init_std")
     if config.model == "mf":
         return MF(n_users, n_items, dim, std)
     if config.model == "gmf":

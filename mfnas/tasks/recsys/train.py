@@ -10,9 +10,10 @@ import torch
 import torch.nn.functional as F
 
 from mfnas.tasks.base import Checkpoint, Result, done_epochs
+from mfnas.tasks.recsys.autoencoders import UserAutoencoder
 from mfnas.tasks.recsys.config import RecsysConfig
 from mfnas.tasks.recsys.metrics import RankingEvaluator
-from mfnas.tasks.recsys.models import Recommender, build_model
+from mfnas.tasks.recsys.models import AUTOENCODERS, Recommender, build_model
 from mfnas.tasks.recsys.split import Split
 from mfnas.tasks.training import (
     check_optimizer,
@@ -49,6 +50,7 @@ LOSSES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "bce": _bce,
     "softmax": _sampled_softmax,
 }
+FULL_SOFTMAX = "full-softmax"  # cross-entropy over every item's logit: no negatives sampled
 
 
 class Trainer:
@@ -76,9 +78,12 @@ class Trainer:
         With ``start`` (a checkpoint of the same config and seed), restore its state and train
         only the epochs after it: the Result is the same as from scratch (bitwise on CPU).
 
-        Each epoch pairs every training interaction (in a fresh random order, in mini-batches
-        of ``batch_size``) with ``num_negatives`` items drawn uniformly from all items; an
-        occasional negative that is in fact a training positive is kept, as is standard.
+        A pair-based model's epoch pairs every training interaction (in a fresh random order,
+        in mini-batches of ``batch_size``) with ``num_negatives`` items drawn uniformly from
+        all items (an occasional negative that is in fact a training positive is kept, as is
+        standard), or, with the full softmax, scores it against every item. An autoencoder's
+        epoch is a pass over the users in a fresh random order, in batches of
+        ``user_batch_size``, each with the model's own loss.
         ``curve`` is the validation NDCG@10 per epoch, ``test`` the test metrics after the
         last epoch, ``epoch_seconds`` the training + validation time of each epoch and
         ``seconds`` the whole call. Deterministic for a given (config, epochs, seed) on CPU with
@@ -86,7 +91,7 @@ class Trainer:
         Raises FloatingPointError when an epoch's training loss is not finite, ValueError for
         an unknown model, loss or optimizer.
         """
-        if config.loss not in LOSSES:
+        if config.model not in AUTOENCODERS and config.loss not in (*LOSSES, FULL_SOFTMAX):
             raise ValueError(f"unknown loss {config.loss!r}")
         check_optimizer(config.optimizer)
         started = time.perf_counter()
@@ -120,28 +125,47 @@ class Trainer:
         config: RecsysConfig,
         generator: torch.Generator,
     ) -> float:
-        """One pass over the shuffled training pairs with fresh negatives; the mean batch loss."""
+        """One pass over the shuffled training pairs (with fresh negatives) or, for an
+        autoencoder, over the shuffled users; the mean batch loss."""
         model.train()
-        order = torch.randperm(len(self.users), generator=generator, device=self.device)
-        negatives = torch.randint(
-            self.split.n_items,
-            (len(order), config.num_negatives),
-            generator=generator,
-            device=self.device,
-        )
-        items = torch.cat([self.items[order, None], negatives], dim=1)
-        batches = list(
-            zip(
-                self.users[order].split(config.batch_size),
-                items.split(config.batch_size),
-                strict=True,
-            )
-        )
+        if isinstance(model, UserAutoencoder):
+            order = torch.randperm(self.split.n_users, generator=generator, device=self.device)
+            steps = [
+                lambda users=users: model.loss(users)
+                for users in order.split(config.require("user_batch_size"))
+            ]
+        else:
+            steps = self._pair_steps(model, config, generator)
         total = torch.zeros((), device=self.device)
-        for batch_users, batch_items in batches:
-            loss = LOSSES[config.loss](model.score_pairs(batch_users, batch_items))
+        for step in steps:
+            loss = step()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             total += loss.detach()
-        return float(total) / len(batches)
+        return float(total) / len(steps)
+
+    def _pair_steps(
+        self, model: Recommender, config: RecsysConfig, generator: torch.Generator
+    ) -> list[Callable[[], torch.Tensor]]:
+        """The loss of each mini-batch of the shuffled training pairs, as a thunk."""
+        order = torch.randperm(len(self.users), generator=generator, device=self.device)
+        size = config.require("batch_size")
+        users, positives = self.users[order].split(size), self.items[order].split(size)
+        if config.loss == FULL_SOFTMAX:
+            return [
+                lambda u=u, p=p: F.cross_entropy(model.score_all(u), p)
+                for u, p in zip(users, positives, strict=True)
+            ]
+        negatives = torch.randint(
+            self.split.n_items,
+            (len(order), config.require("num_negatives")),
+            generator=generator,
+            device=self.device,
+        )
+        items = torch.cat([self.items[order, None], negatives], dim=1).split(size)
+        loss = LOSSES[config.loss]
+        return [
+            lambda u=u, i=i: loss(model.score_pairs(u, i))
+            for u, i in zip(users, items, strict=True)
+        ]
