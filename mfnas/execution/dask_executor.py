@@ -41,6 +41,13 @@ if TYPE_CHECKING:  # workers unpickle this module's function: keep SMAC and Optu
 
 logger = logging.getLogger(__name__)
 
+# A worker's own sampling profiler walks the busy thread's stack every 10 ms (holding the GIL
+# the training loop needs), and with gilknocker installed its system monitor polls the GIL
+# every 1 ms: CPU taken from the evaluation on a small machine, for output a run never reads.
+QUIET_WORKERS = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+}
 POLL_SECONDS = 0.5  # how often a wait looks for interrupts and evaluations begun meanwhile
 DROP_SECONDS = 30.0  # the longest wait for the scheduler to drop a worker ended after a timeout
 
@@ -210,7 +217,8 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[tuple[Cl
     With ``scheduler`` (an address), join that cluster; ``workers`` defaults to its worker
     threads at connection (at least 1). Otherwise start a ``LocalCluster`` of ``workers``
     single-threaded processes whose scheduler gives a worker one task at a time and lets no
-    task survive a worker death on its own, so the executor's single retry is the only one.
+    task survive a worker death on its own, so the executor's single retry is the only one,
+    and whose workers do not profile themselves (``QUIET_WORKERS``).
     """
     cluster: LocalCluster | None = None
     if scheduler is not None:
@@ -219,6 +227,7 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[tuple[Cl
         config = {
             "distributed.scheduler.allowed-failures": 0,
             "distributed.scheduler.worker-saturation": 1.0,
+            **QUIET_WORKERS,
         }
         with dask.config.set(config), interrupts.worker_processes():  # Ctrl-C is the run's
             cluster = LocalCluster(
