@@ -82,3 +82,20 @@ def test_an_interrupted_run_on_workers_ends_in_one_line_and_resumes(how, tmp_pat
     ids = [r.trial_id for r in records]
     assert len(ids) == len(set(ids)) == 3 and sum(r.epochs for r in records) == 3 * 27
     assert all(r.status.value == "ok" for r in records)
+
+
+@pytest.mark.slow  # a Dask cluster of two workers: about 15 s
+def test_a_finished_run_on_workers_leaves_no_process_behind(tmp_path) -> None:
+    """Every process of a ``--workers 2`` run (its own process group) is gone once it ends:
+    the workers, their nannies and whatever they started."""
+    out = tmp_path / "run"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "mfnas.bench", *RUN[:-1], "--workers", "2", "--out", str(out),
+         "--quiet"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"}, start_new_session=True,
+    )  # fmt: skip
+    err = run.communicate(timeout=180)[1]
+    assert run.returncode == 0, err
+    assert _until(lambda: _group_gone(run.pid), 5), "a process of the run outlived it"
+    assert "still alive" not in err  # no worker had to be killed at the end
