@@ -147,3 +147,47 @@ def test_growing_refuses_a_space_the_recorded_rows_do_not_fit(
             ]
         )
     assert "cannot grow into it" in capsys.readouterr().err
+
+
+def test_replicas_record_the_seed_noise_and_the_replay_answers_with_them(tmp_path: Path) -> None:
+    from mfnas.replay.table import REPLICAS
+    from mfnas.replay.tabular import TabularTask
+
+    out = tmp_path / "bench"
+    assert _collect(out, "--replicas", "2") == 0
+    recordings, _ = read_table(out / TABLE)
+    replicas, _ = read_table(out / REPLICAS)
+    meta = json.loads((out / META).read_text())
+    chosen = [*meta["replica_ids"]["best"], *meta["replica_ids"]["random"]]
+    assert sorted(chosen) == sorted(r.id for r in recordings if r.ok)  # 12 < 30: every one
+    assert sorted(r.id for r in replicas) == sorted(chosen * 2)
+    first = {r.id: r for r in recordings}
+    assert all(r.train_seed != first[r.id].train_seed for r in replicas)  # other seeds
+    assert all(r.config == first[r.id].config for r in replicas)
+    noise = meta["seed_noise"]["all"]
+    assert noise["configurations"] == len(chosen) and 0 < noise["val_std"] < 0.05
+    assert "## Seed noise" in (out / "CARD.md").read_text()
+    assert _collect(out, "--replicas", "2") == 0  # resumed: nothing more to train
+    assert read_table(out / REPLICAS)[0] == replicas
+
+    task = TabularTask.from_folder(out)
+    config = task._configuration(first[chosen[0]])
+    answers = {task.evaluate(config, 27, seed).curve for seed in range(12)}
+    assert len(answers) == 3  # the first training and its two replicas, picked by the seed
+    assert first[chosen[0]].curve in answers
+    with pytest.raises(SystemExit):
+        _collect(out, "--replicas", "3")  # another count in the same folder: refused
+
+
+def test_a_replay_of_a_replicated_benchmark_prints_its_seed_noise(tmp_path: Path) -> None:
+    from mfnas.cli.bench import main as bench
+
+    out = tmp_path / "bench"
+    assert _collect(out, "--replicas", "1") == 0
+    run = tmp_path / "run"
+    argv = ["--task", "toy", "--mode", "tabular", "--replay-from", str(out), "--strategies",
+            "random", "--budget", "2", "--seeds", "2", "--out", str(run), "--quiet"]  # fmt: skip
+    assert bench(argv) == 0
+    page = (run / "leaderboard.md").read_text()
+    noise = json.loads((out / META).read_text())["seed_noise"]["all"]
+    assert f"moves its test score by {noise['test_std']:.4f}" in page

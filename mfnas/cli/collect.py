@@ -24,6 +24,7 @@ which space) so the card can say how the union is meant to be read.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import shlex
 import statistics
@@ -31,9 +32,11 @@ import sys
 import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from ConfigSpace import Configuration, ConfigurationSpace
 from tqdm import tqdm
@@ -46,6 +49,7 @@ from mfnas.provenance import machine, now, versions
 from mfnas.replay.table import (
     META,
     REFERENCES,
+    REPLICAS,
     TABLE,
     Recording,
     TableError,
@@ -272,6 +276,97 @@ def collect(
     return sorted(recordings.values(), key=lambda r: r.id)
 
 
+REPLICA_BEST, REPLICA_RANDOM = 30, 30  # replicated: the best by validation, and some others
+
+
+def replica_ids(meta: dict[str, Any], recordings: list[Recording]) -> list[int]:
+    """The recorded ids to replicate, chosen once and kept in ``meta``: the ``REPLICA_BEST``
+    best ok configurations by final validation objective, then ``REPLICA_RANDOM`` drawn at
+    random (seeded by the collection's seed) from the other ok ones."""
+    if "replica_ids" not in meta:
+        direction = Direction.of(meta["maximize"])
+        ok = direction.ranked([r for r in recordings if r.ok], key=lambda r: r.curve[-1])
+        best = sorted(r.id for r in ok[:REPLICA_BEST])
+        rest = sorted(r.id for r in ok[REPLICA_BEST:])
+        rng = np.random.default_rng(meta["seed"])
+        drawn = rng.choice(rest, size=min(REPLICA_RANDOM, len(rest)), replace=False)
+        meta["replica_ids"] = {"best": best, "random": sorted(int(i) for i in drawn)}
+    chosen = meta["replica_ids"]
+    return [*chosen["best"], *chosen["random"]]
+
+
+def collect_replicas(
+    task: Task,
+    recordings: list[Recording],
+    ids: list[int],
+    seed: int,
+    count: int,
+    done: list[Recording],
+    executor: Executor,
+    save: Callable[[list[Recording]], None],
+    progress: bool = True,
+) -> list[Recording]:
+    """Train each configuration of ``ids`` ``count`` more times, run seeds ``seed + 1`` ..
+    ``seed + count`` (training seeds derived as for every trial), skipping the trainings in
+    ``done``; ``save`` all replicas after each. Returns them, sorted by (id, training seed)."""
+    by_id = {r.id: r for r in recordings}
+    space = task.space
+    wanted = []
+    for i in ids:
+        config = Configuration(space, values=by_id[i].config)
+        wanted += [(i, config, seed + k) for k in range(1, count + 1)]
+    have = {(r.id, r.train_seed) for r in done}
+    todo = [(i, c, s) for i, c, s in wanted if (i, config_seed(c, s)) not in have]
+    replicas = list(done)
+    bar = tqdm(total=len(wanted), initial=len(wanted) - len(todo), disable=not progress,
+               unit="training", desc=f"replicate {task.name}", dynamic_ncols=True)  # fmt: skip
+    running: dict[int, tuple[int, int]] = {}
+    keys = itertools.count()  # the executor's trial ids; the recorded id is the replica's own
+    with bar:
+        while todo or running:
+            while todo and len(running) < executor.slots:
+                i, config, run_seed = todo.pop(0)
+                key = next(keys)
+                running[key] = (i, run_seed)
+                executor.submit(TrialSpec(key, config, task.max_epochs), run_seed)
+            for outcome in executor.wait():
+                i, run_seed = running.pop(outcome.spec.trial_id)
+                spec = TrialSpec(i, outcome.spec.config, outcome.spec.epochs)
+                recorded = _recording(replace(outcome, spec=spec), run_seed)
+                replicas.append(recorded)
+                save(sorted(replicas, key=lambda r: (r.id, r.train_seed)))
+                bar.update()
+    return sorted(replicas, key=lambda r: (r.id, r.train_seed))
+
+
+def seed_noise(
+    meta: dict[str, Any], recordings: list[Recording], replicas: list[Recording]
+) -> dict[str, dict[str, float]]:
+    """The seed-to-seed standard deviation of the final validation objective and of the test
+    objective: the root mean of each replicated configuration's variance over its trainings
+    (ddof 1), over every replicated configuration and over the best ones alone; with how many
+    configurations each rests on."""
+    metric = meta["metric"]
+    by_id: dict[int, list[Recording]] = {}
+    for r in [*recordings, *replicas]:
+        if r.ok:
+            by_id.setdefault(r.id, []).append(r)
+    chosen = meta.get("replica_ids") or {"best": [], "random": []}
+    out = {}
+    for name, ids in (("all", [*chosen["best"], *chosen["random"]]), ("best", chosen["best"])):
+        groups = [by_id[i] for i in ids if len(by_id.get(i, ())) > 1]
+        if not groups:
+            continue
+        val = [np.var([r.curve[-1] for r in g], ddof=1) for g in groups]
+        test = [np.var([(r.test or {}).get(metric, np.nan) for r in g], ddof=1) for g in groups]
+        out[name] = {
+            "configurations": len(groups),
+            "val_std": float(np.sqrt(np.mean(val))),
+            "test_std": float(np.sqrt(np.nanmean(test))),
+        }
+    return out
+
+
 def card(meta: dict[str, Any], recordings: list[Recording], data: str) -> str:
     """The data card of a collection: identity, data, command, cost, machine, the ``notes``
     of ``meta`` (a list of strings, if any), summary."""
@@ -303,6 +398,21 @@ def card(meta: dict[str, Any], recordings: list[Recording], data: str) -> str:
         "",
         *[f"    {c['command']}    # {c['started']}" for c in meta["commands"]],
     ]
+    noise = meta.get("seed_noise") or {}
+    if noise:
+        lines += ["", "## Seed noise", ""]
+        lines += [
+            f"- {'The ' + str(REPLICA_BEST) + ' best' if name == 'best' else 'All'} replicated "
+            f"configurations ({n['configurations']}, each trained {meta['replicas'] + 1} times; "
+            f"`{REPLICAS}`): seed-to-seed standard deviation of the final validation {metric} "
+            f"{n['val_std']:.4f}, of the test {metric} {n['test_std']:.4f}."
+            for name, n in noise.items()
+        ]
+        lines.append(
+            f"- Chosen once: the {REPLICA_BEST} best configurations by final validation and "
+            f"{REPLICA_RANDOM} drawn at random from the rest; a tabular replay answers a "
+            "replicated configuration with the training its run's seed picks."
+        )
     if meta.get("notes"):  # the collection's history, written into collection.json by hand
         lines += ["", "## Notes", "", *[f"- {note}" for note in meta["notes"]]]
     if ok:
@@ -383,6 +493,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="grow the collection: record --configs more configurations of the task's current "
         "space whose NAME is one of VALUES (comma-separated), e.g. model=multdae,dlae",
     )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=0,
+        metavar="R",
+        help=f"then train {REPLICA_BEST} of the best and {REPLICA_RANDOM} other recorded "
+        "configurations R more times each with other seeds (replicas.csv.gz: the seed noise)",
+    )
     parser.add_argument("--out", type=Path, help="output folder (default: benchmarks/<task>)")
     parser.add_argument(
         "--workers",
@@ -453,16 +571,51 @@ def main(argv: list[str] | None = None) -> int:
         write_table(out / TABLE, recordings, task.max_epochs)
         (out / CARD).write_text(card(meta, recordings, data))
 
+    if args.replicas < 0:
+        parser.error(f"--replicas must be 0 or more, got {args.replicas}")
     try:
         with _executor(task, args.workers) as executor:
             recordings = collect(task, configs, args.seed, done, executor, save, not args.quiet)
+            if args.replicas:
+                _replicate(task, meta, recordings, args, out, data, executor)
     except KeyboardInterrupt:
         print(f"interrupted; {out / TABLE} keeps every finished configuration", file=sys.stderr)
         return 130
-    except DataError as exc:
+    except (DataError, CollectError) as exc:
         parser.error(str(exc))
     print(f"{len(recordings)} configurations recorded in {out}")
     return 0
+
+
+def _replicate(
+    task: Task,
+    meta: dict[str, Any],
+    recordings: list[Recording],
+    args: argparse.Namespace,
+    out: Path,
+    data: str,
+    executor: Executor,
+) -> None:
+    """Record the replicas ``--replicas`` asks for, then the seed noise in meta and card."""
+    if meta.get("replicas", args.replicas) != args.replicas:
+        raise CollectError(
+            f"{out} holds {meta['replicas']} replicas per configuration, not {args.replicas}"
+        )
+    meta["replicas"] = args.replicas
+    ids = replica_ids(meta, recordings)
+    path = out / REPLICAS
+    done = read_table(path)[0] if path.exists() else []
+
+    def save(replicas: list[Recording]) -> None:
+        write_table(path, replicas, task.max_epochs)
+        meta["seed_noise"] = seed_noise(meta, recordings, replicas)
+        (out / META).write_text(json.dumps(meta, indent=2) + "\n")
+        (out / CARD).write_text(card(meta, recordings, data))
+
+    replicas = collect_replicas(
+        task, recordings, ids, args.seed, args.replicas, done, executor, save, not args.quiet
+    )
+    save(replicas)
 
 
 def cli() -> None:

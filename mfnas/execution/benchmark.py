@@ -34,7 +34,7 @@ from mfnas.execution.spec import MAX_BUDGET, ExecutionOptions, RunSpec, SpecErro
 from mfnas.provenance import git_commit, machine, now, versions
 from mfnas.replay.base import ReplayTask
 from mfnas.replay.modes import MODES, Setup
-from mfnas.replay.table import TableError
+from mfnas.replay.table import META, TableError
 from mfnas.replay.tabular import TabularTask
 from mfnas.spaces import load_space_file
 from mfnas.store import Store, StoreError, TrialRecord
@@ -250,6 +250,7 @@ def _record_and_publish(
                 command=command,
                 space=task.space.to_serialized_dict(),
                 references=references,
+                seed_noise=recorded_seed_noise(spec),
             )
         try:
             _run_studies(spec, options, setup, budget_epochs, store, executor, resume, out)
@@ -398,6 +399,16 @@ def _run_studies(
                 bar.update(per_study - shown)  # the budget left unspent
     with suppress(OSError):  # every study ended: the checkpoint folder is empty
         (out / CHECKPOINTS).rmdir()
+
+
+def recorded_seed_noise(spec: RunSpec) -> dict[str, Any] | None:
+    """The seed noise that the task's recorded benchmark measured (``collection.json``'s
+    ``seed_noise``, from its replicas), or None when it has none."""
+    try:
+        folder = MODES[spec.mode].prior_folder(spec.task, spec.replay_from)
+        return json.loads((folder / META).read_text()).get("seed_noise") or None
+    except (TableError, OSError, ValueError):
+        return None
 
 
 def suite_specs(spec: RunSpec, tasks: list[str], budgets: list[int | None]) -> dict[str, RunSpec]:

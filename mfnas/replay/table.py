@@ -7,6 +7,8 @@ metrics after the last epoch, or the error when training crashed. ``write_table`
 (JSON of the active values), ``train_seed``, ``status`` (``ok|crashed``), ``error``,
 ``seconds``, ``curve_1..curve_E``, ``time_1..time_E``, ``val:<metric>`` and ``test:<metric>``.
 A crashed row leaves the curve, times and metrics empty; its ``seconds`` is how long it ran.
+``replicas.csv.gz`` has the same columns: further trainings of some recorded configurations
+with other training seeds (several rows per id), the benchmark's seed noise.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 TABLE, META = "curves.csv.gz", "collection.json"  # the curves and the collection's identity
 REFERENCES = "references.json"  # the task's reference rows on the recorded split
+REPLICAS = "replicas.csv.gz"  # more trainings of some recorded configurations, other seeds
 
 
 class TableError(ValueError):

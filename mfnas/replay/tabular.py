@@ -21,7 +21,15 @@ from ConfigSpace.hyperparameters import CategoricalHyperparameter
 
 from mfnas.direction import Direction
 from mfnas.replay.base import ReplayTask
-from mfnas.replay.table import META, TABLE, Recording, TableError, read_references, read_table
+from mfnas.replay.table import (
+    META,
+    REPLICAS,
+    TABLE,
+    Recording,
+    TableError,
+    read_references,
+    read_table,
+)
 from mfnas.spaces import config_key, config_vector
 from mfnas.tasks.base import Checkpoint, Result, done_epochs
 
@@ -35,9 +43,13 @@ class TabularTask(ReplayTask):
 
     ``evaluate(config, epochs, seed)`` returns the nearest recording's curve up to ``epochs``,
     its validation objective there, and its final validation and test metrics only at full
-    fidelity; the seed is ignored (each configuration was recorded once). ``cost`` is the sum
-    of the recorded epoch seconds; a recorded crash costs its recorded seconds pro rata. A
-    continued evaluation costs the recorded seconds of its new epochs only.
+    fidelity. Where that configuration has ``replicas`` (trainings with other seeds, by id),
+    the training seed picks one of its trainings (the first recording and its replicas, by
+    ``seed`` modulo their number; the runner derives that seed from the run seed and the
+    configuration), so different runs see the seed noise a live run would; elsewhere the seed
+    is ignored. ``cost`` is the sum of the first recording's epoch seconds (a property of the
+    configuration, whichever training answers); a recorded crash costs its recorded seconds
+    pro rata. A continued evaluation costs the recorded seconds of its new epochs only.
     """
 
     mode = "tabular"
@@ -52,6 +64,7 @@ class TabularTask(ReplayTask):
         maximize: bool,
         source: str = "",
         references: dict[str, dict[str, Any]] | None = None,
+        replicas: list[Recording] | None = None,
     ) -> None:
         if not recordings:
             raise ValueError("a tabular task needs at least one recording")
@@ -67,6 +80,11 @@ class TabularTask(ReplayTask):
         self._by_key = {
             config_key(self._configuration(r)): i for i, r in enumerate(self.recordings)
         }
+        recorded = {r.id for r in self.recordings}
+        self.replicas: dict[int, list[Recording]] = {}
+        for replica in sorted(replicas or [], key=lambda r: (r.id, r.train_seed)):
+            if replica.id in recorded and replica.ok:
+                self.replicas.setdefault(replica.id, []).append(replica)
 
     @classmethod
     def from_folder(cls, folder: str | Path, ids: slice | None = None) -> TabularTask:
@@ -97,6 +115,7 @@ class TabularTask(ReplayTask):
             meta["maximize"],
             str(folder),
             read_references(folder),
+            read_table(folder / REPLICAS)[0] if (folder / REPLICAS).exists() else None,
         )
 
     def _configuration(self, recording: Recording) -> Configuration:
@@ -143,16 +162,19 @@ class TabularTask(ReplayTask):
         recording = self.nearest(config)
         if not recording.ok:
             raise RecordedCrash(f"recorded configuration {recording.id}: {recording.error}")
+        trainings = [recording, *self.replicas.get(recording.id, ())]
+        answer = trainings[seed % len(trainings)]
         full = epochs == self.max_epochs
-        curve = recording.curve[:epochs]
+        curve = answer.curve[:epochs]
         done = done_epochs(start)
         return Result(
             curve=curve,
-            val=dict(recording.val or {}) if full else {self.metric: curve[-1]},
-            test=dict(recording.test or {}) if full else None,
+            val=dict(answer.val or {}) if full else {self.metric: curve[-1]},
+            test=dict(answer.test or {}) if full else None,
             seconds=float(sum(recording.epoch_seconds[done:epochs])),
             epochs=epochs,
             epoch_seconds=recording.epoch_seconds[:epochs],
-            extra={"recorded_id": recording.id},
+            extra={"recorded_id": recording.id}
+            | ({"replica_seed": answer.train_seed} if answer is not recording else {}),
             continued_from=done,
         )
