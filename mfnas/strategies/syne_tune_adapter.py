@@ -123,9 +123,12 @@ class SyneTuneStrategy(Strategy):
         """The epochs the training reaches at the end of its next chunk (its next rung)."""
         return next(level for level in self._rungs if level > training.reported)
 
-    def _suggest(self) -> _Training:
+    def _suggest(self) -> _Training | None:
+        """A new training of the scheduler's next configuration (None: it has none left)."""
         with self._library_rng():
             suggestion = self._scheduler.suggest()
+        if suggestion is None or suggestion.config is None:
+            return None
         values = within_bounds(self.problem.space, suggestion.config)
         trial = Trial(trial_id=self._next_trial, config=values, creation_time=_EPOCH0)
         self._next_trial += 1
@@ -138,7 +141,7 @@ class SyneTuneStrategy(Strategy):
                 return self._paused.pop(i)
         if self._fresh is None:
             self._fresh = self._suggest()
-        if self._chunk_end(self._fresh) > budget_left:
+        if self._fresh is None or self._chunk_end(self._fresh) > budget_left:
             return None
         training, self._fresh = self._fresh, None
         with self._library_rng():
