@@ -121,7 +121,11 @@ def test_a_collection_grows_into_a_larger_space_without_losing_a_row(
     assert again[3].config == before[3].config and again[3].curve == before[3].curve
     with pytest.raises(SystemExit):
         main(["--task", "toy", "--configs", "20", "--out", str(out), "--quiet"])
-    assert "the first design was closed at 12" in capsys.readouterr().err
+    assert "that design was closed at 12 configurations" in capsys.readouterr().err
+    # a second growth starts after every id the first grown design reserved (7), not after
+    # the ids recorded so far
+    meta = json.loads((out / META).read_text())
+    assert meta["designs"][1]["configs"] == 7
 
 
 def test_growing_refuses_a_space_the_recorded_rows_do_not_fit(

@@ -24,6 +24,7 @@ which space) so the card can say how the union is meant to be read.
 from __future__ import annotations
 
 import argparse
+import copy
 import itertools
 import json
 import shlex
@@ -115,16 +116,15 @@ def parse_where(text: str | None) -> dict[str, list[Any]] | None:
 
 def _designs(meta: dict[str, Any], recordings: list[Recording]) -> list[dict[str, Any]]:
     """The collection's designs (a collection from before designs were kept has one: the
-    Sobol design over its space from id 0)."""
-    return meta.get("designs") or [
-        {
-            "first_id": 0,
-            "where": None,
-            "space_hash": meta["space_hash"],
-            "seed": meta["seed"],
-            "space": meta["space"],
-        }
+    Sobol design over its space from id 0); a design kept without its space was drawn over
+    the collection's space of the same hash, which it gets back."""
+    designs = meta.get("designs") or [
+        {"first_id": 0, "where": None, "space_hash": meta["space_hash"], "seed": meta["seed"]}
     ]
+    for entry in designs:
+        if "space" not in entry and entry["space_hash"] == meta["space_hash"]:
+            entry["space"] = copy.deepcopy(meta["space"])
+    return designs
 
 
 def open_collection(
@@ -182,9 +182,19 @@ def _extend(
             ) from None
     designs = _designs(meta, recordings)
     rule = {"where": {name: values}, "space_hash": space_hash(space), "seed": meta["seed"]}
-    if not any({k: d.get(k) for k in rule} == rule for d in designs):
-        designs.append({"first_id": max((r.id for r in recordings), default=-1) + 1, **rule})
+    if not any(_follows(d, rule) for d in designs):
+        last = designs[-1]
+        taken = max((r.id for r in recordings), default=-1) + 1
+        reserved = last["first_id"] + last.get("configs", 0)
+        designs.append(
+            {"first_id": max(taken, reserved), **rule, "space": space.to_serialized_dict()}
+        )
     meta.update(designs=designs, space=space.to_serialized_dict(), space_hash=space_hash(space))
+
+
+def _follows(design_entry: dict[str, Any], rule: dict[str, Any]) -> bool:
+    """True when a design was drawn by ``rule`` (its values, space and seed)."""
+    return all(design_entry.get(key) == value for key, value in rule.items())
 
 
 def _closed(meta: dict[str, Any]) -> float:
@@ -196,34 +206,47 @@ def _closed(meta: dict[str, Any]) -> float:
 def planned(
     meta: dict[str, Any], task: Task, configs: int, where: dict[str, list[Any]] | None
 ) -> dict[int, Configuration]:
-    """The configurations to have recorded, by id: with ``where``, the first ``configs``
-    matching points of that design; without, the first ``configs`` points of the first
-    design. Raises CollectError when the first design was grown out of (it is closed)."""
-    designs = meta.get("designs")
-    space = task.space
+    """The configurations to have recorded, by id, as configurations of the task's space: the
+    first ``configs`` points of the first design (without ``where``) or of the latest design
+    drawn by ``where`` over the task's space, regenerated from the space each was drawn
+    over. A design followed by another is closed at the ids before it: asking it for more
+    raises CollectError."""
+    designs = _designs(meta, [])
     if where is None:
-        if not designs or len(designs) == 1:
-            return dict(enumerate(design(space, configs, meta["seed"])))
-        closed = designs[1]["first_id"]
-        if configs > closed:
+        index = 0
+    else:
+        rule = {"where": where, "space_hash": space_hash(task.space), "seed": meta["seed"]}
+        index = max(i for i, d in enumerate(designs) if _follows(d, rule))
+    chosen = designs[index]
+    if index + 1 < len(designs):
+        room = designs[index + 1]["first_id"] - chosen["first_id"]
+        if configs > room:
             raise CollectError(
-                f"the first design was closed at {closed} configurations when the collection "
-                "grew; extend the collection with --where"
+                f"that design was closed at {room} configurations when the collection grew "
+                "further; extend the collection with another --where"
             )
-        first = ConfigurationSpace.from_serialized_dict(designs[0]["space"])
-        points = design(first, closed, designs[0]["seed"])  # refills rows of the first design
-        return {i: Configuration(space, values=dict(c)) for i, c in enumerate(points)}
-    d = next(d for d in designs if d.get("where") == where)
-    ((name, values),) = where.items()
+    chosen["configs"] = max(configs, chosen.get("configs", 0))
+    points = _design_points(chosen, configs)
+    return {chosen["first_id"] + i: Configuration(task.space, values=dict(c))
+            for i, c in enumerate(points)}  # fmt: skip
+
+
+def _design_points(entry: dict[str, Any], configs: int) -> list[Configuration]:
+    """The first ``configs`` points of a design (those matching its ``where``), over the space
+    it was drawn from."""
+    space = ConfigurationSpace.from_serialized_dict(copy.deepcopy(entry["space"]))  # it pops keys
+    if entry.get("where") is None:
+        return design(space, configs, entry["seed"])
+    ((name, values),) = entry["where"].items()
     matching: list[Configuration] = []
     n = 4 * configs
     while len(matching) < configs:
-        points = design(space, n, d["seed"])
+        points = design(space, n, entry["seed"])
         matching = [c for c in points if str(c.get(name)) in values][:configs]
         if len(points) < n:  # the design ran out (a tiny space)
             break
         n *= 2
-    return {d["first_id"] + i: config for i, config in enumerate(matching)}
+    return matching
 
 
 def _recording(outcome: Outcome, seed: int) -> Recording:
@@ -546,10 +569,16 @@ def main(argv: list[str] | None = None) -> int:
         ["python", "-m", "mfnas.collect", *(sys.argv[1:] if argv is None else argv)]
     )
     out = args.out or Path("benchmarks") / args.task
+    if args.replicas < 0:
+        parser.error(f"--replicas must be 0 or more, got {args.replicas}")
     try:
         task = make_task(args.task, device=args.device, data_dir=args.data_dir)
         where = parse_where(args.where)
         meta, done = open_collection(out, task, args.seed, command, where)
+        if args.replicas and meta.get("replicas", args.replicas) != args.replicas:
+            raise CollectError(
+                f"{out} holds {meta['replicas']} replicas per configuration, not {args.replicas}"
+            )
         first = [r for r in done if r.id < _closed(meta)]
         configs = planned(
             meta, task, args.configs if where else max(args.configs, len(first)), where
@@ -571,8 +600,6 @@ def main(argv: list[str] | None = None) -> int:
         write_table(out / TABLE, recordings, task.max_epochs)
         (out / CARD).write_text(card(meta, recordings, data))
 
-    if args.replicas < 0:
-        parser.error(f"--replicas must be 0 or more, got {args.replicas}")
     try:
         with _executor(task, args.workers) as executor:
             recordings = collect(task, configs, args.seed, done, executor, save, not args.quiet)
@@ -597,12 +624,9 @@ def _replicate(
     executor: Executor,
 ) -> None:
     """Record the replicas ``--replicas`` asks for, then the seed noise in meta and card."""
-    if meta.get("replicas", args.replicas) != args.replicas:
-        raise CollectError(
-            f"{out} holds {meta['replicas']} replicas per configuration, not {args.replicas}"
-        )
     meta["replicas"] = args.replicas
     ids = replica_ids(meta, recordings)
+    (out / META).write_text(json.dumps(meta, indent=2) + "\n")  # the choice is kept at once
     path = out / REPLICAS
     done = read_table(path)[0] if path.exists() else []
 

@@ -64,7 +64,7 @@ def write_cache(path: Path, what: str, **arrays: np.ndarray) -> None:
 
 def write_json_cache(path: Path, what: str, value: Any) -> None:
     """Write ``value`` as JSON to the cache ``path``, atomically as ``write_cache`` does."""
-    text = json.dumps(value, indent=1, sort_keys=True).encode()
+    text = json.dumps(value, indent=1).encode()  # keys in their order: rows print in it
     _write_atomically(path, what, lambda handle: handle.write(text))
 
 

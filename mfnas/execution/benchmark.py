@@ -65,6 +65,8 @@ def stored_spec(out: Path) -> tuple[RunSpec, dict[str, Any]]:
     try:
         info = json.loads((out / RUN_JSON).read_text())
         return RunSpec.from_json(info.get("spec") or info["arguments"]), info
+    except SpecError as exc:  # readable, but not runnable here (a peer not installed, say)
+        raise RunError(f"{out}: {exc}") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise RunError(f"{out} holds no run to resume (no readable {RUN_JSON})") from None
 
@@ -438,6 +440,8 @@ def stored_suite(out: Path) -> dict[str, RunSpec]:
             else RunSpec.from_json(values)
             for name, values in specs.items()
         }
+    except SpecError as exc:
+        raise RunError(f"{out}: {exc}") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise RunError(f"{out} holds no suite to resume (no readable {SUITE_JSON})") from None
 

@@ -40,7 +40,11 @@ class FashionTask(CnnTask):
         *("Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
     )
     pixel_range = (0.0, 255.0)
-    reference_modules = ("mfnas.tasks.image.reference", "mfnas.tasks.fashion.task")
+    reference_modules = (
+        "mfnas.tasks.image.reference",
+        "mfnas.tasks.image.metrics",
+        "mfnas.tasks.fashion.task",
+    )
 
     def load_split(self) -> ImageSplit:
         from mfnas.data.fashion_mnist import load_fashion_mnist

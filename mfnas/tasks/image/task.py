@@ -68,7 +68,7 @@ class ImageTask(CnnTask):
 
     name = "image"
     class_names = tuple(str(digit) for digit in range(10))
-    reference_modules = ("mfnas.tasks.image.reference",)
+    reference_modules = ("mfnas.tasks.image.reference", "mfnas.tasks.image.metrics")
     pixel_range = (0.0, 16.0)
 
     def load_split(self) -> ImageSplit:

@@ -33,7 +33,7 @@ class RatingTask(TrainedTask):
     max_epochs = 27
 
     cached = ("_ratings", "_split", "_run")
-    reference_modules = ("mfnas.tasks.rating.reference",)
+    reference_modules = ("mfnas.tasks.rating.reference", "mfnas.tasks.rating.metrics")
     _ratings: np.ndarray | None
     _split: RatingSplit | None
     _run: tuple[RatingTrainer, RatingEvaluator, RatingEvaluator] | None

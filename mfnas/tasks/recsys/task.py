@@ -36,7 +36,11 @@ class RecsysTask(TrainedTask):
     max_epochs = 27
 
     cached = ("_split", "_trainer")
-    reference_modules = ("mfnas.tasks.recsys.reference",)
+    reference_modules = (
+        "mfnas.tasks.recsys.reference",
+        "mfnas.tasks.recsys.train",
+        "mfnas.tasks.recsys.metrics",
+    )
     _split: Split | None
     _trainer: Trainer | None
 

@@ -36,7 +36,11 @@ class TextTask(TrainedTask):
     max_epochs = 9
 
     cached = ("_corpus", "_split", "_trainer")
-    reference_modules = ("mfnas.tasks.text.reference",)
+    reference_modules = (
+        "mfnas.tasks.text.reference",
+        "mfnas.tasks.image.reference",
+        "mfnas.tasks.image.metrics",
+    )
     _corpus: Any
     _split: TextSplit | None
     _trainer: TextTrainer | None
