@@ -30,6 +30,18 @@ if TYPE_CHECKING:  # Dask is imported by the tests that use it only
 __all__ = ["prior_for", "record_prior"]  # imported by test modules (``from conftest import``)
 
 
+@pytest.fixture(autouse=True)
+def fresh_reference_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every test computes reference rows afresh (the cache of an earlier run or test would
+    answer otherwise): the reference cache is a new folder per test."""
+    import mfnas.tasks.base as base
+
+    before = base.reference_cache_dir
+    base.reference_cache_dir = tmp_path_factory.mktemp("references")
+    yield
+    base.reference_cache_dir = before
+
+
 @pytest.fixture
 def toy() -> ToyTask:
     return ToyTask()

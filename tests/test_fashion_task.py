@@ -306,7 +306,7 @@ def test_the_task_contract_registry_and_pickling(tmp_path: Path, tiny_task: Fash
     _check(tiny_task.evaluate(space.sample_configuration(), 1, 0), 1)  # numpy-scalar values
     assert tiny_task._trainer is not None
     revived = pickle.loads(pickle.dumps(tiny_task))
-    assert revived._split is None and revived._trainer is None and revived._references is None
+    assert revived._split is None and revived._trainer is None
 
 
 def test_the_data_card_names_the_subset(tiny_task: FashionTask) -> None:

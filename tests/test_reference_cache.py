@@ -12,7 +12,9 @@ from mfnas.tasks.image.task import ImageTask
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[int]:
     """ImageTask's reference computation replaced by a counted stand-in; the cache in tmp."""
-    monkeypatch.setenv("MFNAS_CACHE_DIR", str(tmp_path))
+    import mfnas.tasks.base as base
+
+    monkeypatch.setattr(base, "reference_cache_dir", tmp_path)
     calls: list[int] = []
 
     def rows(task: ImageTask) -> dict:
@@ -48,3 +50,13 @@ def test_the_key_follows_the_split_and_the_reference_code(monkeypatch) -> None:
     assert key == ImageTask()._reference_key() != ImageTask(split_seed=1)._reference_key()
     monkeypatch.setattr(ImageTask, "reference_modules", ("mfnas.tasks.recsys.reference",))
     assert ImageTask()._reference_key() != key  # other code computes the rows: another key
+
+
+def test_without_a_folder_set_the_rows_go_where_the_data_caches_go(monkeypatch, tmp_path) -> None:
+    import mfnas.tasks.base as base
+
+    monkeypatch.setattr(base, "reference_cache_dir", None)
+    monkeypatch.setenv("MFNAS_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(ImageTask, "_references", lambda task: {"r": {"note": "x"}})
+    ImageTask().references()
+    assert [p.name.split("-")[:2] for p in tmp_path.iterdir()] == [["references", "image"]]

@@ -25,6 +25,9 @@ from mfnas.tasks.device import check_device
 
 #: Raise it when reference rows change for a reason their modules' source does not show.
 REFERENCE_VERSION = 1
+#: Where reference rows are cached (None: the data cache's folder, ``mfnas.data.cache_path``);
+#: the test suite points it at a fresh folder per test.
+reference_cache_dir: Path | None = None
 
 
 class ResultError(ValueError):
@@ -269,7 +272,8 @@ class TrainedTask(Task):
         data or changed reference code computes them again."""
         from mfnas.data import cache_path, read_json_cache, write_json_cache
 
-        path = cache_path(f"references-{self.name}-{self._reference_key()}.json", None)
+        name = f"references-{self.name}-{self._reference_key()}.json"
+        path = reference_cache_dir / name if reference_cache_dir else cache_path(name, None)
         rows = read_json_cache(path, "reference rows")
         if rows is None:
             rows = json.loads(json.dumps(self._references()))  # what the cache will give back
