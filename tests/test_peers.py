@@ -178,7 +178,10 @@ def test_bohb_st_runs_a_whole_replay_on_the_recsys_space(tmp_path) -> None:
                  "50", "--seeds", "1", "--out", str(out), "--quiet"]) == 0  # fmt: skip
     with Store(out / "trials.sqlite") as store:
         records = store.records()
-    assert len(records) > 100 and all(r.status is Status.OK for r in records)
+    assert len(records) > 100
+    # every trial ran, or answered with a crash that the table recorded (three Mult-VAEs)
+    failed = [r for r in records if r.status is not Status.OK]
+    assert all("recorded configuration" in (r.error or "") for r in failed)
 
 
 @peers

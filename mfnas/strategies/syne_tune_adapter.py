@@ -50,9 +50,10 @@ from mfnas.strategies.syne_tune_space import to_configuration, translate, within
 from mfnas.tasks.base import Result
 
 # the multi-fidelity searcher warns on every construction that the baselines pass
-# points_to_evaluate twice (they pass it once each way, as the same value)
-logging.getLogger("syne_tune.optimizer.schedulers.searchers.last_value_multi_fidelity_searcher")\
-    .setLevel(logging.ERROR)  # fmt: skip
+# points_to_evaluate twice (they pass it once each way, as the same value), and ASHA warns on
+# every crashed trial, which the run records already
+for _name in ("searchers.last_value_multi_fidelity_searcher", "asha"):
+    logging.getLogger(f"syne_tune.optimizer.schedulers.{_name}").setLevel(logging.ERROR)
 
 _METRIC, _TIME = "cost", "epoch"
 _EPOCH0 = datetime.datetime(2000, 1, 1)  # trials' creation time: syne-tune's decisions ignore it
