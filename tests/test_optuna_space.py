@@ -115,7 +115,20 @@ def test_the_project_spaces_translate_and_every_suggestion_is_valid(space_name) 
         optuna_study.tell(trial, 0.5)
 
 
-def test_unsupported_hyperparameters_conditions_and_forbiddens_are_clear_errors() -> None:
+def _syne_tune_translate(space: ConfigurationSpace) -> object:
+    pytest.importorskip("syne_tune", reason='syne-tune comes with pip install "mfnas[peers]"')
+    from mfnas.strategies.syne_tune_space import translate as syne_tune_translate
+
+    return syne_tune_translate(space)
+
+
+@pytest.mark.parametrize(
+    "translate",
+    [translate, pytest.param(_syne_tune_translate, marks=pytest.mark.peers)],
+    ids=["optuna", "syne-tune"],
+)
+def test_unsupported_hyperparameters_conditions_and_forbiddens_are_clear_errors(translate) -> None:
+    """Both translations into flat spaces (Optuna's, syne-tune's) refuse what they cannot keep."""
     normal = ConfigurationSpace()
     normal.add(NormalFloatHyperparameter("noise", mu=0.0, sigma=1.0, lower=-3.0, upper=3.0))
     with pytest.raises(UnsupportedSpaceError, match="'noise' of type NormalFloat"):

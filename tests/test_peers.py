@@ -17,10 +17,7 @@ from ConfigSpace import (
     ConfigurationSpace,
     Constant,
     Float,
-    ForbiddenEqualsClause,
-    GreaterThanCondition,
     Integer,
-    NormalFloatHyperparameter,
     OrdinalHyperparameter,
 )
 from test_optuna_space import conditional_space
@@ -31,7 +28,6 @@ from mfnas.execution.runner import run_study
 from mfnas.spaces import load_space
 from mfnas.store import Status, Store
 from mfnas.strategies import STRATEGIES, MissingExtraError, Problem, installed, make_strategy
-from mfnas.strategies.configs import UnsupportedSpaceError
 from mfnas.tasks.toy import ToyTask
 from mfnas.testing.strategy import drive
 
@@ -182,26 +178,6 @@ def test_bohb_st_runs_a_whole_replay_on_the_recsys_space(tmp_path) -> None:
     # every trial ran, or answered with a crash that the table recorded (three Mult-VAEs)
     failed = [r for r in records if r.status is not Status.OK]
     assert all("recorded configuration" in (r.error or "") for r in failed)
-
-
-@peers
-def test_unsupported_spaces_are_refused_by_the_syne_tune_translation() -> None:
-    _needs("syne_tune")
-    from mfnas.strategies.syne_tune_space import translate
-
-    normal = ConfigurationSpace()
-    normal.add(NormalFloatHyperparameter("noise", mu=0.0, sigma=1.0, lower=-3.0, upper=3.0))
-    with pytest.raises(UnsupportedSpaceError, match="'noise' of type NormalFloat"):
-        translate(normal)
-    ordering = ConfigurationSpace({"n": (1, 8)})
-    child = Float("c", (0.0, 1.0))
-    ordering.add(child, GreaterThanCondition(child, ordering["n"], 4))
-    with pytest.raises(UnsupportedSpaceError, match="condition GreaterThanCondition"):
-        translate(ordering)
-    forbidden = ConfigurationSpace({"a": ["x", "y"]})
-    forbidden.add(ForbiddenEqualsClause(forbidden["a"], "y"))
-    with pytest.raises(UnsupportedSpaceError, match="forbidden clauses"):
-        translate(forbidden)
 
 
 # ---- how the adapters drive their libraries ------------------------------------------------

@@ -77,6 +77,11 @@ def _mlp(sizes: list[int], activation: str, last_activation: bool) -> nn.Sequent
     return nn.Sequential(*layers)
 
 
+def _corrupted(rows: torch.Tensor, dropout: float, training: bool) -> torch.Tensor:
+    """The encoders' input: the rows L2-normalised, then dropped out while training."""
+    return F.dropout(F.normalize(rows, dim=1), dropout, training)
+
+
 def _multinomial_nll(logits: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
     """The rows' negative log-likelihood under softmax(logits), averaged over the batch."""
     return -(F.log_softmax(logits, dim=1) * rows).sum(dim=1).mean()
@@ -100,16 +105,12 @@ class MultDAE(UserAutoencoder):
         self.encoder = _mlp([n_items] + [width] * layers, activation, last_activation=True)
         self.decoder = _mlp([width] * layers + [n_items], activation, last_activation=False)
 
-    def _forward(self, rows: torch.Tensor) -> torch.Tensor:
-        hidden = F.dropout(F.normalize(rows, dim=1), self.dropout, self.training)
-        return self.decoder(self.encoder(hidden))
-
     def reconstruct(self, rows: torch.Tensor) -> torch.Tensor:
-        return self._forward(rows)
+        return self.decoder(self.encoder(_corrupted(rows, self.dropout, self.training)))
 
     def loss(self, users: torch.Tensor) -> torch.Tensor:
         rows = self.rows[users]
-        return _multinomial_nll(self._forward(rows), rows)
+        return _multinomial_nll(self.reconstruct(rows), rows)
 
 
 class MultVAE(UserAutoencoder):
@@ -136,7 +137,7 @@ class MultVAE(UserAutoencoder):
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))  # in the state
 
     def _gaussian(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        hidden = F.dropout(F.normalize(rows, dim=1), self.dropout, self.training)
+        hidden = _corrupted(rows, self.dropout, self.training)
         mean, log_var = self.to_latent(self.encoder(hidden)).chunk(2, dim=1)
         return mean, log_var
 
