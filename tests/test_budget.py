@@ -6,6 +6,7 @@ import pytest
 
 from mfnas.execution.runner import problem_for, run_study
 from mfnas.store import Store
+from mfnas.strategies.base import TrialSpec
 from mfnas.strategies.budget import FullFidelityGuard, split_budget
 
 
@@ -27,6 +28,27 @@ def test_the_guard_replaces_the_last_affordable_low_fidelity_proposal(toy) -> No
     assert guard.intercept(1, toy.max_epochs)  # 1 epoch now leaves no full training
     assert not guard.intercept(1, toy.max_epochs - 1)  # a full training no longer fits
     assert not guard.intercept(toy.max_epochs, toy.max_epochs)  # already full
+
+
+def test_the_guard_trains_the_best_seen_and_knows_its_own_trials(toy) -> None:
+    problem = problem_for(toy, 2 * toy.max_epochs)
+    guard = FullFidelityGuard(problem)
+    ids = iter(range(100))
+
+    def make_spec(config, epochs: int) -> TrialSpec:
+        return TrialSpec(next(ids), config, epochs)
+
+    first, second = toy.space.sample_configuration(2)
+    low = make_spec(first, 3)
+    guard.started(low)
+    result = toy.evaluate(first, 3, seed=0)
+    assert not guard.finished(low, result, cost=0.5)  # the strategy's own trial
+    full = guard.full_training(make_spec, second)
+    assert (full.config, full.epochs) == (first, toy.max_epochs)  # the best seen, not proposed
+    guard.started(full)
+    assert not guard.intercept(1, toy.max_epochs)  # a full training is pending
+    assert guard.finished(full, None, None)  # the guard's: the library never hears of it
+    assert guard.intercept(1, toy.max_epochs)  # it crashed: the guard may step in again
 
 
 @pytest.mark.parametrize("name", ["hyperband", "smac-hb", "optuna-hb"])

@@ -4,6 +4,7 @@ guard that makes a multi-fidelity search end with a full-fidelity evaluation."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ConfigSpace import Configuration
@@ -50,6 +51,11 @@ class FullFidelityGuard:
     trial has succeeded or is pending, a low-fidelity proposal that would leave less than one
     full training is replaced by a full training of the best configuration seen so far (highest
     fidelity first, then lowest cost), or of the proposed configuration when none succeeded.
+
+    Protocol: ``intercept`` with each proposal; when it says so, ``full_training`` builds the
+    replacing trial (the strategy keeps its proposal for later). ``started`` with every trial
+    the strategy returns, ``finished`` with every result; ``finished`` is True for the guard's
+    own trials, which the strategy does not tell its library.
     """
 
     def __init__(self, problem: Problem) -> None:
@@ -57,6 +63,7 @@ class FullFidelityGuard:
         self._full_pending: set[int] = set()
         self._full_ok = 0
         self._best: tuple[tuple[int, float], Configuration] | None = None
+        self._own: set[int] = set()  # ids of the full trainings the guard put in
 
     def intercept(self, epochs: int, budget_left: int) -> bool:
         """True when a full training should run now instead of a proposal of ``epochs``."""
@@ -65,22 +72,32 @@ class FullFidelityGuard:
             return False
         return budget_left - epochs < max_epochs <= budget_left
 
-    def final_config(self, proposed: Configuration) -> Configuration:
-        """The configuration to train at full fidelity when ``intercept`` said so."""
-        return self._best[1] if self._best is not None else proposed
+    def full_training(
+        self, make_spec: Callable[[Configuration, int], TrialSpec], proposed: Configuration
+    ) -> TrialSpec:
+        """The full training to run instead of ``proposed`` when ``intercept`` said so, built
+        by the strategy's ``make_spec(config, epochs)``: of the best configuration seen so far,
+        else of ``proposed``."""
+        config = self._best[1] if self._best is not None else proposed
+        spec = make_spec(config, self.problem.max_epochs)
+        self._own.add(spec.trial_id)
+        return spec
 
     def started(self, spec: TrialSpec) -> None:
         """Note a proposed trial (any fidelity)."""
         if spec.epochs >= self.problem.max_epochs:
             self._full_pending.add(spec.trial_id)
 
-    def finished(self, spec: TrialSpec, result: Result | None, cost: float | None) -> None:
-        """Note a finished trial and its cost (``None`` when it crashed)."""
+    def finished(self, spec: TrialSpec, result: Result | None, cost: float | None) -> bool:
+        """Note a finished trial and its cost (``None`` when it crashed); True when the trial
+        was one of the guard's own full trainings."""
         if spec.trial_id in self._full_pending:
             self._full_pending.discard(spec.trial_id)
             self._full_ok += result is not None
-        if result is None or cost is None:
-            return
-        key = (spec.epochs, -cost)
-        if self._best is None or key > self._best[0]:
-            self._best = (key, spec.config)
+        if result is not None and cost is not None:
+            key = (spec.epochs, -cost)
+            if self._best is None or key > self._best[0]:
+                self._best = (key, spec.config)
+        own = spec.trial_id in self._own
+        self._own.discard(spec.trial_id)
+        return own

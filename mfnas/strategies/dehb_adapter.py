@@ -54,7 +54,7 @@ class DEHBStrategy(Strategy):
             log_level="ERROR",
             save_freq="end",
         )
-        self._jobs: dict[int, dict[str, Any] | None] = {}  # None: a guard trial DEHB never asked
+        self._jobs: dict[int, dict[str, Any]] = {}  # mfnas trial id -> DEHB's job
         self._deferred: list[dict[str, Any]] = []
         self._guard = FullFidelityGuard(problem)
 
@@ -74,8 +74,7 @@ class DEHBStrategy(Strategy):
         epochs = self._epochs(job)
         if self._guard.intercept(epochs, budget_left):
             self._deferred.insert(0, job)
-            spec = self._spec(self._guard.final_config(self._config(job)), self.problem.max_epochs)
-            self._jobs[spec.trial_id] = None
+            spec = self._guard.full_training(self._spec, self._config(job))
         elif epochs > budget_left:
             self._deferred.insert(0, job)
             return None
@@ -86,11 +85,10 @@ class DEHBStrategy(Strategy):
         return spec
 
     def tell(self, spec: TrialSpec, result: Result | None) -> None:
-        job = self._jobs.pop(spec.trial_id)
         cost = None if result is None else self.cost(result)
-        self._guard.finished(spec, result, cost)
-        if job is None:
+        if self._guard.finished(spec, result, cost):
             return
+        job = self._jobs.pop(spec.trial_id)
         fitness = sys.float_info.max if cost is None else cost
         seconds = 0.0 if result is None else result.seconds
         self._dehb.tell(job, {"fitness": fitness, "cost": seconds})

@@ -77,7 +77,6 @@ class OptunaHyperband(OptunaStrategy):
         self._climbs: dict[int, _Climb] = {}  # mfnas trial id -> the climb it belongs to
         self._ready: list[_Climb] = []  # climbs waiting for their next rung
         self._guard = FullFidelityGuard(problem)
-        self._guarded: set[int] = set()
 
     def _pruner(self) -> optuna.pruners.HyperbandPruner:
         return optuna.pruners.HyperbandPruner(
@@ -120,8 +119,7 @@ class OptunaHyperband(OptunaStrategy):
         epochs = climb.next_epochs
         if self._guard.intercept(epochs, budget_left):
             self._ready.insert(0, climb)
-            spec = self._spec(self._guard.final_config(climb.config), self.problem.max_epochs)
-            self._guarded.add(spec.trial_id)
+            spec = self._guard.full_training(self._spec, climb.config)
         else:
             spec = self._spec(climb.config, epochs)
             self._climbs[spec.trial_id] = climb
@@ -129,9 +127,7 @@ class OptunaHyperband(OptunaStrategy):
         return spec
 
     def tell(self, spec: TrialSpec, result: Result | None) -> None:
-        self._guard.finished(spec, result, None if result is None else self.cost(result))
-        if spec.trial_id in self._guarded:
-            self._guarded.discard(spec.trial_id)
+        if self._guard.finished(spec, result, None if result is None else self.cost(result)):
             return
         climb = self._climbs.pop(spec.trial_id)
         if result is None:

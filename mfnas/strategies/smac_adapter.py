@@ -77,7 +77,7 @@ class SmacStrategy(Strategy):
             logging_level=False,
             **self._components(self.scenario),
         )
-        self._infos: dict[int, TrialInfo | None] = {}  # None: a guard trial SMAC never asked
+        self._infos: dict[int, TrialInfo] = {}  # mfnas trial id -> SMAC's trial
         self._deferred: list[TrialInfo] = []
         self._guard = FullFidelityGuard(problem)
         self._worst = float("-inf")
@@ -123,8 +123,7 @@ class SmacStrategy(Strategy):
         epochs = round(info.budget) if info.budget is not None else self.problem.max_epochs
         if self._guard.intercept(epochs, budget_left):
             self._deferred.insert(0, info)
-            spec = self._spec(self._guard.final_config(info.config), self.problem.max_epochs)
-            self._infos[spec.trial_id] = None
+            spec = self._guard.full_training(self._spec, info.config)
         elif epochs > budget_left:
             self._deferred.insert(0, info)
             return None
@@ -143,13 +142,12 @@ class SmacStrategy(Strategy):
             return self._smac.ask()
 
     def tell(self, spec: TrialSpec, result: Result | None) -> None:
-        info = self._infos.pop(spec.trial_id)
         cost = self.cost(result) if result is not None else None
-        self._guard.finished(spec, result, cost)
         if cost is not None:
             self._worst = max(self._worst, cost)
-        if info is None:
+        if self._guard.finished(spec, result, cost):
             return
+        info = self._infos.pop(spec.trial_id)
         if result is None:
             value = TrialValue(cost=self.crash_cost(), status=StatusType.CRASHED)
         else:

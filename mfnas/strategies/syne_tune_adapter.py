@@ -95,7 +95,6 @@ class SyneTuneStrategy(Strategy):
         self._fresh: _Training | None = None  # suggested, not yet started: it did not fit
         self._running: dict[int, _Training] = {}  # mfnas trial id -> the training it advances
         self._guard = FullFidelityGuard(problem)
-        self._guarded: set[int] = set()
         self._next_trial = 0
 
     def _rung_levels(self) -> list[int]:
@@ -158,8 +157,7 @@ class SyneTuneStrategy(Strategy):
         epochs = self._chunk_end(training)
         if self._guard.intercept(epochs, budget_left):
             self._paused.insert(0, training)  # it runs first when it fits
-            spec = self._spec(self._guard.final_config(training.config), self.problem.max_epochs)
-            self._guarded.add(spec.trial_id)
+            spec = self._guard.full_training(self._spec, training.config)
         else:
             spec = self._spec(training.config, epochs)
             self._running[spec.trial_id] = training
@@ -167,9 +165,7 @@ class SyneTuneStrategy(Strategy):
         return spec
 
     def tell(self, spec: TrialSpec, result: Result | None) -> None:
-        self._guard.finished(spec, result, None if result is None else self.cost(result))
-        if spec.trial_id in self._guarded:
-            self._guarded.discard(spec.trial_id)
+        if self._guard.finished(spec, result, None if result is None else self.cost(result)):
             return
         training = self._running.pop(spec.trial_id)
         with self._library_rng():
