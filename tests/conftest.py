@@ -30,10 +30,12 @@ if TYPE_CHECKING:  # Dask is imported by the tests that use it only
 __all__ = ["prior_for", "record_prior"]  # imported by test modules (``from conftest import``)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def fresh_reference_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Every test computes reference rows afresh (the cache of an earlier run or test would
-    answer otherwise): the reference cache is a new folder per test."""
+    """A test session computes reference rows afresh (the cache of an earlier run would answer
+    for other code otherwise): the reference cache is a new folder per session, so each data
+    split's rows are computed once by the code under test and then shared by its tests. A test
+    of the caching itself points ``reference_cache_dir`` at its own empty folder."""
     import mfnas.tasks.base as base
 
     before = base.reference_cache_dir

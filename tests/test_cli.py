@@ -41,14 +41,18 @@ def test_toy_run_writes_every_output(tmp_path, capsys) -> None:
     assert "leaderboard.md" in capsys.readouterr().out
 
 
-def test_same_seeds_give_the_same_leaderboard(tmp_path) -> None:
+@pytest.mark.parametrize(
+    "strategies",
+    ["random,smac-hb,optuna-hb,surrogate-hb", pytest.param("all", marks=pytest.mark.slow)],
+)
+def test_same_seeds_give_the_same_leaderboard(strategies: str, tmp_path) -> None:
     tables = []
     for name in ("a", "b"):
         out = tmp_path / name
-        main(["--task", "toy", "--strategies", "all", "--budget", "3", "--seeds", "2", "--out",
-              str(out), "--quiet"])  # fmt: skip
+        main(["--task", "toy", "--strategies", strategies, "--budget", "3", "--seeds", "2",
+              "--out", str(out), "--quiet"])  # fmt: skip
         rows = list(csv.DictReader((out / "leaderboard.csv").read_text().splitlines()))
-        names = STRATEGIES.installed_names()
+        names = STRATEGIES.installed_names() if strategies == "all" else strategies.split(",")
         needs_prior = {name for name in names if STRATEGIES[name].uses_prior}
         assert {r["strategy"] for r in rows} == set(names) - needs_prior  # no toy curves
         tables.append([{k: v for k, v in r.items() if k != "wall_seconds_mean"} for r in rows])
@@ -85,12 +89,17 @@ def test_a_used_output_folder_is_refused_and_left_untouched(tmp_path, capsys) ->
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
-def test_module_entry_point_runs_and_help_teaches(tmp_path) -> None:
-    help_text = subprocess.run(
-        [sys.executable, "-m", "mfnas.bench", "--help"], capture_output=True, text=True, check=True
-    ).stdout
+def test_help_teaches(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    help_text = capsys.readouterr().out
     for word in ("--task", "--strategies", "--budget", "--seeds", "--out", "--device", "examples"):
         assert word in help_text
+
+
+@pytest.mark.slow
+def test_module_entry_point_runs_alike_whatever_the_hash_seed(tmp_path) -> None:
     trials = []
     env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
     for name in ("a", "b"):  # two processes: SMAC's proposals must not depend on the hash seed
