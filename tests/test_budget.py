@@ -38,7 +38,9 @@ def test_the_guard_trains_the_best_seen_and_knows_its_own_trials(toy) -> None:
     def make_spec(config, epochs: int) -> TrialSpec:
         return TrialSpec(next(ids), config, epochs)
 
+    toy.space.seed(0)
     first, second = toy.space.sample_configuration(2)
+    assert first != second
     low = make_spec(first, 3)
     guard.started(low)
     result = toy.evaluate(first, 3, seed=0)
@@ -48,6 +50,7 @@ def test_the_guard_trains_the_best_seen_and_knows_its_own_trials(toy) -> None:
     guard.started(full)
     assert not guard.intercept(1, toy.max_epochs)  # a full training is pending
     assert guard.finished(full, None, None)  # the guard's: the library never hears of it
+    assert not guard.finished(full, None, None)  # told once: the guard forgets it
     assert guard.intercept(1, toy.max_epochs)  # it crashed: the guard may step in again
 
 

@@ -26,7 +26,7 @@ from mfnas.tasks.device import check_device
 #: Raise it when reference rows change for a reason their modules' source does not show.
 REFERENCE_VERSION = 1
 #: Where reference rows are cached (None: the data cache's folder, ``mfnas.data.cache_path``);
-#: the test suite points it at a fresh folder per test.
+#: the test suite points it at a fresh folder per test session.
 reference_cache_dir: Path | None = None
 
 
