@@ -10,6 +10,7 @@ timings and results the same whatever the machine.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -35,13 +36,23 @@ def fresh_reference_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     """A test session computes reference rows afresh (the cache of an earlier run would answer
     for other code otherwise): the reference cache is a new folder per session, so each data
     split's rows are computed once by the code under test and then shared by its tests. A test
-    of the caching itself points ``reference_cache_dir`` at its own empty folder."""
+    of the caching itself takes ``empty_reference_cache`` instead."""
     import mfnas.tasks.base as base
 
     before = base.reference_cache_dir
     base.reference_cache_dir = tmp_path_factory.mktemp("references")
     yield
     base.reference_cache_dir = before
+
+
+@pytest.fixture
+def empty_reference_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """For a test of the caching itself: the reference cache is this test's own empty
+    ``tmp_path`` (returned)."""
+    import mfnas.tasks.base as base
+
+    monkeypatch.setattr(base, "reference_cache_dir", tmp_path)
+    return tmp_path
 
 
 @pytest.fixture

@@ -317,12 +317,9 @@ def test_the_data_card_names_the_subset(tiny_task: FashionTask) -> None:
 
 
 def test_references_are_computed_once_and_kept(
-    tiny_task: FashionTask, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    tiny_task: FashionTask, monkeypatch: pytest.MonkeyPatch, empty_reference_cache: Path
 ) -> None:
-    import mfnas.tasks.base as base
     from mfnas.tasks.image import reference
-
-    monkeypatch.setattr(base, "reference_cache_dir", tmp_path)  # empty: computed here
 
     calls = []
     real = reference.reference_rows

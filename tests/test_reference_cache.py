@@ -10,11 +10,8 @@ from mfnas.tasks.image.task import ImageTask
 
 
 @pytest.fixture
-def counted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[int]:
+def counted(monkeypatch: pytest.MonkeyPatch, empty_reference_cache: Path) -> list[int]:
     """ImageTask's reference computation replaced by a counted stand-in; the cache in tmp."""
-    import mfnas.tasks.base as base
-
-    monkeypatch.setattr(base, "reference_cache_dir", tmp_path)
     calls: list[int] = []
 
     def rows(task: ImageTask) -> dict:
