@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -62,6 +64,26 @@ def test_an_interrupted_collection_keeps_what_finished(tmp_path: Path) -> None:
     assert [(r.id, r.config, r.curve, r.val, r.test) for r in again] == [
         (r.id, r.config, r.curve, r.val, r.test) for r in recordings
     ]
+
+
+def test_sigterm_stops_a_collection_with_what_finished_kept(tmp_path: Path, monkeypatch) -> None:
+    """A collector stopped with SIGTERM (a background job ignores SIGINT) exits 130 and keeps
+    every configuration recorded before the signal; a rerun completes the same table."""
+    evaluate, calls = ToyTask._evaluate, []
+
+    def signalled_at_the_fifth(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return evaluate(self, *args, **kwargs)
+
+    monkeypatch.setattr(ToyTask, "_evaluate", signalled_at_the_fifth)
+    out = tmp_path / "bench"
+    assert _collect(out) == 130
+    assert [r.id for r in read_table(out / TABLE)[0]] == [0, 1, 2, 3]
+    monkeypatch.setattr(ToyTask, "_evaluate", evaluate)
+    assert _collect(out) == 0
+    assert len(read_table(out / TABLE)[0]) == 12
 
 
 def test_another_seed_in_the_same_folder_is_refused(tmp_path: Path, capsys) -> None:

@@ -8,6 +8,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mfnas.data.movielens import DataError, load_ml100k
 from mfnas.tasks.base import Checkpoint, Result
@@ -15,6 +16,7 @@ from mfnas.tasks.recsys import RecsysConfig, RecsysTask, Trainer, build_model, s
 from mfnas.tasks.recsys.metrics import metric_names
 from mfnas.tasks.recsys.models import FastDropout
 from mfnas.tasks.recsys.split import Split
+from mfnas.tasks.recsys.train import _full_softmax
 
 CPU = torch.device("cpu")
 BASE = {
@@ -35,6 +37,8 @@ CONFIGS = {
     "neumf": {"model": "neumf", **TOWER, "mlp_activation": "tanh"},
     "lightgcn": {"model": "lightgcn", "gcn_layers": 2},
     "mf-full-softmax": {"model": "mf", "loss": "full-softmax", "num_negatives": None},
+    "neumf-full-softmax": {"model": "neumf", **TOWER, "loss": "full-softmax",
+                           "num_negatives": None},
     "multdae": {"model": "multdae", "user_batch_size": 8, "ae_layers": 2, "ae_width": 16,
                 "ae_activation": "tanh", "ae_dropout": 0.5},
     "multvae": {"model": "multvae", "user_batch_size": 8, "ae_layers": 1, "ae_width": 16,
@@ -126,6 +130,26 @@ def test_autoencoders_score_from_the_training_rows(split: Split) -> None:
     seen = torch.zeros(split.n_users, split.n_items)
     seen[split.train[:, 0], split.train[:, 1]] = 1.0
     assert torch.equal(scores, seen)
+
+
+def test_the_full_softmax_scores_each_user_of_a_batch_once(trainer: Trainer, split: Split) -> None:
+    """The full softmax's batches take the pairs user by user, so the users scored against
+    every item number the users plus at most one per batch boundary (several times more with
+    the pairs in random order), and a batch's loss is the per-pair cross-entropy over all items."""
+    config = _config("neumf-full-softmax")
+    model = build_model(config, split.n_users, split.n_items, split.train)
+    score_all, scored = model.score_all, []
+    model.score_all = lambda users: (scored.append(len(users)), score_all(users))[1]
+    steps = trainer._pair_steps(model, config, torch.Generator().manual_seed(0))
+    for step in steps:
+        step()
+    assert len(steps) > 5
+    assert sum(scored) <= split.n_users + len(steps) - 1
+    users, positives = torch.tensor([3, 1, 3, 3, 0]), torch.tensor([5, 7, 9, 5, 2])
+    model.eval()  # no dropout: the two computations see the same tower
+    assert torch.allclose(
+        _full_softmax(model, users, positives), F.cross_entropy(score_all(users), positives)
+    )
 
 
 def test_non_finite_loss_raises(trainer: Trainer) -> None:

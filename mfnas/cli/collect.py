@@ -45,6 +45,7 @@ from tqdm import tqdm
 from mfnas.cli.common import OneLineParser, positive_int
 from mfnas.data.movielens import DataError
 from mfnas.direction import Direction
+from mfnas.execution import interrupts
 from mfnas.execution.executors import Executor, Outcome, SerialExecutor
 from mfnas.provenance import machine, now, versions
 from mfnas.replay.table import (
@@ -601,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
         (out / CARD).write_text(card(meta, recordings, data))
 
     try:
-        with _executor(task, args.workers) as executor:
+        with interrupts.stop_on_signals(), _executor(task, args.workers) as executor:
             recordings = collect(task, configs, args.seed, done, executor, save, not args.quiet)
             if args.replicas:
                 _replicate(task, meta, recordings, args, out, data, executor)

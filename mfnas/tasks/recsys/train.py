@@ -53,6 +53,13 @@ LOSSES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 FULL_SOFTMAX = "full-softmax"  # cross-entropy over every item's logit: no negatives sampled
 
 
+def _full_softmax(model: Recommender, users: torch.Tensor, positives: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of each (user, positive) pair over every item's logit, scoring each
+    distinct user of the batch once."""
+    distinct, row = torch.unique(users, return_inverse=True)
+    return F.cross_entropy(model.score_all(distinct)[row], positives)
+
+
 class Trainer:
     """Trains configurations (from scratch, or continuing a checkpoint) on one split and device.
 
@@ -148,15 +155,26 @@ class Trainer:
     def _pair_steps(
         self, model: Recommender, config: RecsysConfig, generator: torch.Generator
     ) -> list[Callable[[], torch.Tensor]]:
-        """The loss of each mini-batch of the shuffled training pairs, as a thunk."""
+        """The loss of each mini-batch of the shuffled training pairs, as a thunk.
+
+        With the full softmax the pairs are shuffled user by user (the users in a fresh random
+        order, each user's pairs in a fresh random order within), so a batch holds the pairs
+        of a few users and scores each of those users against every item once: the loss of a
+        batch is exactly the per-pair cross-entropy over all items, at a cost that grows with
+        the batch's users rather than its pairs (a tower model scored per pair took 74 s per
+        epoch here; see README, "The recsys task").
+        """
         order = torch.randperm(len(self.users), generator=generator, device=self.device)
         size = config.require("batch_size")
-        users, positives = self.users[order].split(size), self.items[order].split(size)
         if config.loss == FULL_SOFTMAX:
+            user_rank = torch.randperm(self.split.n_users, generator=generator, device=self.device)
+            order = order[torch.argsort(user_rank[self.users[order]], stable=True)]
+            users, positives = self.users[order].split(size), self.items[order].split(size)
             return [
-                lambda u=u, p=p: F.cross_entropy(model.score_all(u), p)
+                lambda u=u, p=p: _full_softmax(model, u, p)
                 for u, p in zip(users, positives, strict=True)
             ]
+        users = self.users[order].split(size)
         negatives = torch.randint(
             self.split.n_items,
             (len(order), config.require("num_negatives")),
