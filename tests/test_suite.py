@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -23,12 +24,14 @@ def _full(strategy: str, seed: int, test: float, metric: str) -> TrialRecord:
     )  # fmt: skip
 
 
-def _task(folder, metric: str, maximize: bool, tests: dict[str, list[float]]) -> None:
+def _task(
+    folder, metric: str, maximize: bool, tests: dict[str, list[float]], mode: str = "live"
+) -> None:
     folder.mkdir(parents=True)
     with Store(folder / "trials.sqlite") as store:
         store.set_meta(
-            task=folder.name, mode="live", metric=metric, maximize=maximize, min_epochs=1,
-            max_epochs=3, budget_epochs=3, command="hand-made",
+            task=folder.name.split("-")[0], mode=mode, metric=metric, maximize=maximize,
+            min_epochs=1, max_epochs=3, budget_epochs=3, command="hand-made",
         )  # fmt: skip
         for strategy, scores in tests.items():
             for seed, score in enumerate(scores):
@@ -132,3 +135,65 @@ def test_a_refused_suite_leaves_the_suite_there_as_it_was(tmp_path, capsys) -> N
     assert main(again) == 0
     info = json.loads((out / "toy-budget2" / "run.json").read_text())
     assert info["spec"]["strategies"] == ["random"] and info["spec"]["max_epochs"] == 27
+
+
+def test_modes_of_one_task_and_budget_are_compared_by_kendalls_tau(tmp_path) -> None:
+    # tabular orders a > b > c > d on both seeds; surrogate swaps c and d (one discordant pair
+    # of six: tau 4/6) and has a strategy of its own, e, which the comparison leaves out
+    _task(
+        tmp_path / "t-tabular",
+        "score",
+        True,
+        {"a": [0.9, 0.8], "b": [0.7, 0.7], "c": [0.5, 0.6], "d": [0.4, 0.3]},
+        "tabular",
+    )
+    _task(
+        tmp_path / "t-surrogate",
+        "score",
+        True,
+        {"a": [0.8, 0.9], "b": [0.6, 0.7], "c": [0.2, 0.3], "d": [0.4, 0.5], "e": [1.0, 1.0]},
+        "surrogate",
+    )
+    _task(tmp_path / "u", "score", True, {"a": [0.1, 0.2], "b": [0.3, 0.4]}, "surrogate")
+    suite = suite_rows(tmp_path, ["t-tabular", "t-surrogate", "u"])
+    assert len(suite.agreements) == 1  # u is another task
+    agreement = suite.agreements[0]
+    assert agreement.modes == ("tabular", "surrogate") and agreement.strategies == 4
+    assert agreement.tau_rank == pytest.approx(4 / 6) and agreement.tau_test == pytest.approx(4 / 6)
+    assert agreement.seeds == (2, 2) and agreement.budget == "1"
+
+
+def test_cli_modes_side_by_side_say_how_alike_they_rank(
+    tmp_path, monkeypatch, toy_table, toy_surrogate
+) -> None:
+    from mfnas.replay.modes import SurrogateMode, TabularMode
+
+    toy_surrogate.surrogate.save(tmp_path / "surrogate")
+    monkeypatch.setattr(TabularMode, "folder", lambda self, task, given: Path(toy_table.source))
+    monkeypatch.setattr(SurrogateMode, "folder", lambda self, task, given: tmp_path / "surrogate")
+    out = tmp_path / "modes"
+    argv = ["--task", "toy", "--mode", "tabular,surrogate", "--strategies",
+            "random,one-epoch,hyperband", "--seeds", "3", "--budget", "3", "--out", str(out),
+            "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    assert json.loads((out / "suite.json").read_text())["runs"] == ["toy-tabular", "toy-surrogate"]
+    assert (
+        json.loads((out / "toy-surrogate" / "run.json").read_text())["spec"]["mode"] == "surrogate"
+    )
+    rows = list(csv.DictReader((out / "agreement.csv").read_text().splitlines()))
+    assert [(r["task"], r["mode_a"], r["mode_b"], r["strategies"]) for r in rows] == [
+        ("toy", "tabular", "surrogate", "3")
+    ]
+    assert -1.0 <= float(rows[0]["kendall_tau_mean_rank"]) <= 1.0
+    assert "## Do the modes agree?" in (out / "leaderboard.md").read_text()
+    assert main(["--resume", "--out", str(out), "--quiet"]) == 0
+
+
+def test_a_mode_given_twice_or_unknown_is_one_line(tmp_path, capsys) -> None:
+    for modes, said in (("tabular,tabular", "a mode given twice"), ("tabular,nope", "'nope'")):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["--task", "toy", "--mode", modes, "--out", str(tmp_path / "m"), "--quiet"])
+        assert exit_info.value.code == 2
+        error = capsys.readouterr().err.strip().splitlines()
+        assert said in error[-1]
+    assert not (tmp_path / "m").exists()

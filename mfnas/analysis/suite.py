@@ -1,20 +1,27 @@
-"""Several runs side by side: tasks (``--task recsys,image``) and/or budgets (``--budget 5,20``).
+"""Several runs side by side: tasks (``--task recsys,image``), budgets (``--budget 5,20``)
+and/or modes (``--mode tabular,surrogate``).
 
-Each (task, budget) runs as a run of its own in ``<out>/<name>/`` (leaderboard, report and store
-as usual); then ``write_suite`` writes ``<out>/leaderboard.md`` and ``.csv``: per strategy, its
-mean rank over every (run, seed) block (each block ranked in its own task's direction), the
+Each (task, mode, budget) runs as a run of its own in ``<out>/<name>/`` (leaderboard, report and
+store as usual); then ``write_suite`` writes ``<out>/leaderboard.md`` and ``.csv``: per strategy,
+its mean rank over every (run, seed) block (each block ranked in its own task's direction), the
 Friedman test over those blocks, and per run its test mean and its speedup over random search.
+Where the same task and budget ran in several modes, it adds how alike each pair of modes ranks
+the strategies (``Agreement``, also in ``agreement.csv``).
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import math
-from dataclasses import dataclass
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from mfnas.analysis.leaderboard import leaderboard_rows
 from mfnas.analysis.render import render
@@ -24,13 +31,97 @@ from mfnas.store import Store
 
 
 @dataclass(frozen=True)
+class Agreement:
+    """How alike two runs of one task and budget in different modes rank the strategies they
+    share: Kendall's tau-b between the strategies' mean ranks (each run's seeds ranked among
+    those strategies only) and between their mean incumbent test scores; NaN with fewer than
+    two strategies in common or where one side ties them all."""
+
+    task: str
+    budget: str
+    modes: tuple[str, str]
+    runs: tuple[str, str]
+    strategies: int
+    seeds: tuple[int, int]
+    tau_rank: float
+    tau_test: float
+
+    @property
+    def cells(self) -> list[Any]:
+        """The Markdown table's cells."""
+        return [
+            self.task, self.budget, " vs ".join(self.modes), self.strategies,
+            " / ".join(map(str, self.seeds)), self.tau_rank, self.tau_test,
+        ]  # fmt: skip
+
+    def row(self) -> dict[str, Any]:
+        """The CSV row."""
+        return {
+            "task": self.task, "budget": self.budget, "mode_a": self.modes[0],
+            "mode_b": self.modes[1], "strategies": self.strategies, "seeds_a": self.seeds[0],
+            "seeds_b": self.seeds[1], "kendall_tau_mean_rank": self.tau_rank,
+            "kendall_tau_test_mean": self.tau_test,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Suite:
     """Runs side by side: one row per strategy (``strategy``, ``mean_rank``, ``blocks``, then
-    ``columns``), best mean rank first, and the Friedman test over the (run, seed) blocks."""
+    ``columns``), best mean rank first, the Friedman test over the (run, seed) blocks, and the
+    agreement of every two modes that ran the same task and budget."""
 
     rows: list[dict[str, Any]]
     columns: list[str]
     friedman: Friedman | None
+    agreements: list[Agreement] = field(default_factory=list)
+
+
+def _budget(meta: Mapping[str, Any]) -> str:
+    """A run's budget as the suite names it: seconds, else full trainings' worth of epochs."""
+    if meta.get("budget_seconds"):
+        return f"{meta['budget_seconds']:g} s"
+    return f"{meta['budget_epochs'] / meta['max_epochs']:g}"
+
+
+def mode_agreement(runs: list[str], views: list[RunView]) -> list[Agreement]:
+    """``Agreement`` of every two runs (in ``runs`` order) of one task and budget whose modes
+    differ."""
+    found = []
+    for (a, view_a), (b, view_b) in itertools.combinations(zip(runs, views, strict=True), 2):
+        meta_a, meta_b = view_a.meta, view_b.meta
+        same = (meta_a["task"], _budget(meta_a)) == (meta_b["task"], _budget(meta_b))
+        if not same or meta_a["mode"] == meta_b["mode"]:
+            continue
+        shared = [name for name in view_a.strategies if name in view_b.strategies]
+        ranks, tests = [], []
+        for view in (view_a, view_b):
+            blocks = rank_blocks(view.blocks, shared, view.direction)
+            ranks.append(blocks.mean(axis=0) if len(blocks) else np.full(len(shared), math.nan))
+            tests.append([_nanmean([b[name] for b in view.blocks]) for name in shared])
+        found.append(
+            Agreement(
+                task=meta_a["task"], budget=_budget(meta_a),
+                modes=(meta_a["mode"], meta_b["mode"]), runs=(a, b), strategies=len(shared),
+                seeds=(len(view_a.blocks), len(view_b.blocks)),
+                tau_rank=_kendall(*ranks), tau_test=_kendall(*tests),
+            )
+        )  # fmt: skip
+    return found
+
+
+def _nanmean(values: list[float]) -> float:
+    finite = [v for v in values if not math.isnan(v)]
+    return float(np.mean(finite)) if finite else math.nan
+
+
+def _kendall(a: Sequence[float], b: Sequence[float]) -> float:
+    """Kendall's tau-b of two paired sequences (NaN pairs dropped; NaN if undefined)."""
+    pairs = [(x, y) for x, y in zip(a, b, strict=True) if not (math.isnan(x) or math.isnan(y))]
+    if len(pairs) < 2:
+        return math.nan
+    with warnings.catch_warnings():  # a constant side: tau is undefined, NaN says so
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(stats.kendalltau(*zip(*pairs, strict=True)).statistic)
 
 
 def suite_rows(out: Path, runs: list[str]) -> Suite:
@@ -60,7 +151,12 @@ def suite_rows(out: Path, runs: list[str]) -> Suite:
          **{c: tests[name].get(c, math.nan) for c in columns}}
         for name, mean in zip(names, means, strict=True)
     ]  # fmt: skip
-    return Suite(sorted(rows, key=lambda r: r["mean_rank"]), columns, friedman(ranks))
+    return Suite(
+        sorted(rows, key=lambda r: r["mean_rank"]),
+        columns,
+        friedman(ranks),
+        mode_agreement(runs, views),
+    )
 
 
 def write_suite(out: Path, runs: list[str], command: str) -> list[dict[str, Any]]:
@@ -72,6 +168,12 @@ def write_suite(out: Path, runs: list[str], command: str) -> list[dict[str, Any]
         writer = csv.DictWriter(handle, fieldnames=header)
         writer.writeheader()
         writer.writerows(suite.rows)
+    agreements = [agreement.row() for agreement in suite.agreements]
+    if agreements:
+        with open(out / "agreement.csv", "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(agreements[0]))
+            writer.writeheader()
+            writer.writerows(agreements)
     page = render(
         "suite.md",
         runs=runs,
@@ -81,6 +183,7 @@ def write_suite(out: Path, runs: list[str], command: str) -> list[dict[str, Any]
         rows=[[row[c] for c in header] for row in suite.rows],
         friedman=suite.friedman,
         blocks_are="(run, seed) pairs",
+        agreements=suite.agreements,
     )
     (out / "leaderboard.md").write_text(page)
     return suite.rows

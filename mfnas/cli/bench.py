@@ -47,6 +47,8 @@ EXAMPLES = """examples:
   python -m mfnas.bench --task recsys --mode tabular --strategies all --seeds 10   # replay, minutes
   python -m mfnas.bench --task recsys --mode tabular --budget 5,10,20,50 --seeds 20
   python -m mfnas.bench --task recsys,image --strategies random,smac-hb   # ranks across tasks
+  python -m mfnas.bench --task recsys --mode tabular,surrogate --strategies all --seeds 20
+                                                           # do the two replays rank alike?
   python -m mfnas.bench --task recsys --workers 4          # 4 evaluations at once (Dask)
   python -m mfnas.bench --resume --out runs/recsys-demo    # continue an interrupted run
 
@@ -122,12 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--mode",
-        choices=MODES,
+        type=_modes,
         help="live: train every evaluation (default); tabular: answer from the recorded "
         "learning curves (benchmarks/<task>/, python -m mfnas.collect), nearest recorded "
         "configuration for one not recorded; surrogate: predict them with the XGBoost surrogate "
         "fitted on those curves (surrogates/<task>/). Replays run on a simulated clock: "
-        "recorded (or predicted) training seconds plus the strategy's measured decision time",
+        "recorded (or predicted) training seconds plus the strategy's measured decision time. "
+        "Several comma-separated (tabular,surrogate) run into <out>/<task>-<mode>/, and "
+        "<out>/leaderboard.md says how alike the modes rank the strategies (Kendall's tau)",
     )
     parser.add_argument(
         "--replay-from", metavar="DIR", help="the recording or surrogate to replay (default: "
@@ -198,7 +202,6 @@ _AS_GIVEN = (
     "seeds",
     "max_epochs",
     "space",
-    "mode",
     "replay_from",
     "continuation",
     "budget_seconds",
@@ -206,13 +209,14 @@ _AS_GIVEN = (
 
 
 def _given(args: argparse.Namespace) -> dict[str, object]:
-    """The spec's fields as given on the command line (None where left out); ``task`` and
-    ``budget`` only where they name one run, not several side by side."""
+    """The spec's fields as given on the command line (None where left out); ``task``,
+    ``budget`` and ``mode`` only where they name one run, not several side by side."""
     strategies = [s.strip() for s in (args.strategies or "").split(",") if s.strip()]
     return {
         "task": args.task if args.task and "," not in args.task else None,
         "strategies": strategies or None,
         "budget": args.budget[0] if args.budget and len(args.budget) == 1 else None,
+        "mode": args.mode[0] if args.mode and len(args.mode) == 1 else None,
         **{key: getattr(args, key) for key in _AS_GIVEN},
     }
 
@@ -222,8 +226,28 @@ def _new_spec(args: argparse.Namespace, task: str) -> RunSpec:
     the rest; ``--strategies all`` is every registered strategy the task can run."""
     given = {k: v for k, v in _given(args).items() if v is not None}
     if given.get("strategies") == ["all"]:
-        given["strategies"] = all_strategies(task, args.mode or "live", args.replay_from)
-    return RunSpec(**{**given, "task": task, "budget": _budgets(args)[0]})
+        given["strategies"] = all_strategies(task, _mode_list(args)[0], args.replay_from)
+    return RunSpec(
+        **{**given, "task": task, "budget": _budgets(args)[0], "mode": _mode_list(args)[0]}
+    )
+
+
+def _modes(text: str) -> list[str]:
+    """An argparse type: comma-separated modes (``tabular,surrogate``), each once."""
+    modes = [part.strip() for part in text.split(",")]
+    for mode in modes:
+        if mode not in MODES:
+            raise argparse.ArgumentTypeError(
+                f"invalid choice: {mode!r} (choose from {', '.join(MODES)})"
+            )
+    if len(set(modes)) < len(modes):
+        raise argparse.ArgumentTypeError(f"a mode given twice: {text!r}")
+    return modes
+
+
+def _mode_list(args: argparse.Namespace) -> list[str]:
+    """The modes given (live when none)."""
+    return args.mode or ["live"]
 
 
 def _budgets(args: argparse.Namespace) -> list[int | None]:
@@ -262,9 +286,11 @@ def _plan(args: argparse.Namespace) -> tuple[dict[str, RunSpec], Path]:
     if not tasks:
         raise SpecError("the following arguments are required: --task")
     started = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
-    if len(tasks) == 1 and len(args.budget or ()) <= 1:
+    if len(tasks) == 1 and len(args.budget or ()) <= 1 and len(_mode_list(args)) == 1:
         return {"": _new_spec(args, tasks[0])}, args.out or Path("runs") / f"{tasks[0]}-{started}"
-    specs = benchmark.suite_specs(_new_spec(args, tasks[0]), tasks, _budgets(args))
+    specs = benchmark.suite_specs(
+        _new_spec(args, tasks[0]), tasks, _budgets(args), _mode_list(args)
+    )
     return specs, args.out or Path("runs") / f"suite-{started}"
 
 

@@ -413,15 +413,22 @@ def recorded_seed_noise(spec: RunSpec) -> dict[str, Any] | None:
         return None
 
 
-def suite_specs(spec: RunSpec, tasks: list[str], budgets: list[int | None]) -> dict[str, RunSpec]:
-    """One spec per (task, budget), named ``<task>`` or ``<task>-budget<N>`` (when several
-    budgets are compared), each ``spec`` with that task and budget."""
+def suite_specs(
+    spec: RunSpec, tasks: list[str], budgets: list[int | None], modes: list[str] | None = None
+) -> dict[str, RunSpec]:
+    """One spec per (task, mode, budget), named ``<task>[-<mode>][-budget<N>]`` (the mode
+    when several modes are compared, the budget when several budgets are), each ``spec`` with
+    that task, mode and budget (``spec``'s own mode when ``modes`` is None)."""
+    modes = modes or [spec.mode]
     try:
         return {
-            task if len(budgets) == 1 else f"{task}-budget{budget}": replace(
-                spec, task=task, budget=budget
+            task
+            + (f"-{mode}" if len(modes) > 1 else "")
+            + (f"-budget{budget}" if len(budgets) > 1 else ""): replace(
+                spec, task=task, budget=budget, mode=mode
             )
             for task in tasks
+            for mode in modes
             for budget in budgets
         }
     except SpecError as exc:
