@@ -89,7 +89,7 @@ def test_recorded_config_replays_its_own_curve_prefix(table: TabularTask) -> Non
     assert result.curve == (round(0.2 / 3, 6), round(0.4 / 3, 6))
     assert result.val == {"score": result.curve[-1]} and result.test is None
     assert result.seconds == 4.0 == table.cost(_config(CONFIGS[1]), 2)
-    assert result.extra == {"recorded_id": 1}
+    assert result.extra == {"recorded_id": 1, "recorded_distance": 0.0}
     full = table.evaluate(_config(CONFIGS[1]), EPOCHS, seed=0)
     assert full.test == {"score": 0.2} and full.epoch_seconds == (2.0,) * EPOCHS
 
@@ -99,6 +99,9 @@ def test_unrecorded_config_gets_the_nearest_recording(table: TabularTask) -> Non
     assert table.nearest(near_0).id == 0
     deep = _config({"arch": "deep", "depth": 2, "lr": 0.01, "width": 16, "x": 0.95})
     assert table.nearest(deep).id == 2  # the architecture outweighs x
+    assert table.distance(deep) == pytest.approx(0.85)  # x only: 0.95 against 0.1 in [0, 1]
+    answer = table.evaluate(deep, EPOCHS, seed=0)
+    assert answer.extra == {"recorded_id": 2, "recorded_distance": pytest.approx(0.85)}
 
 
 def test_recorded_crash_crashes_at_every_fidelity_and_costs_pro_rata(table) -> None:

@@ -51,6 +51,7 @@ COLUMNS = (
     "mean_rank",
     "speedup_vs_random",
     "regret_mean",
+    "answer_distance_mean",
     "prior_data",
     "pred_spearman",
     "pred_topk_hit",
@@ -135,6 +136,9 @@ def leaderboard_rows(view: RunView) -> list[dict[str, Any]]:
                 if reference is None
                 else speedup(reference, _mean_curve(curves[strategy]), grid, direction),
                 "regret_mean": _mean([regret(t, meta.get("replay")) for t in tests]),
+                "answer_distance_mean": _mean(
+                    [b.extra["recorded_distance"] for b in found if "recorded_distance" in b.extra]
+                ),
                 "prior_data": "yes" if any(i.get("prior_curves") for i in infos) else "",
                 "pred_spearman": spearman,
                 "pred_topk_hit": topk,

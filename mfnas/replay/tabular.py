@@ -6,7 +6,11 @@ A proposed configuration that was recorded is answered with its own curve. One t
 normalised vectors, where a numerical hyperparameter differs by its distance in [0, 1], a
 categorical one by 1 when the choices differ, and an inactive one by 1 against an active one.
 The answer's ``extra["recorded_id"]`` names the recording used, so every trial record says
-which recorded configuration produced its numbers. A recorded crash crashes at every fidelity.
+which recorded configuration produced its numbers, and ``extra["recorded_distance"]`` how far
+it lies from the configuration asked (0: that configuration was recorded; the square root of
+the sum of squares above). Strategies that search the whole space are answered almost always
+by a neighbour: the leaderboard's ``answer_distance_mean`` says how far, per strategy. A
+recorded crash crashes at every fidelity.
 """
 
 from __future__ import annotations
@@ -127,16 +131,26 @@ class TabularTask(ReplayTask):
 
     def nearest(self, config: Configuration) -> Recording:
         """The recording of ``config`` itself, else the nearest one (see the module docstring)."""
+        return self.recordings[self._nearest(config)[0]]
+
+    def distance(self, config: Configuration) -> float:
+        """The distance from ``config`` to the recording that answers it (0: recorded itself):
+        the square root of the module docstring's sum of squares."""
+        return self._nearest(config)[1]
+
+    def _nearest(self, config: Configuration) -> tuple[int, float]:
         index = self._by_key.get(config_key(config))
-        if index is None:
-            vector = np.asarray(config.get_array(), dtype=float)
-            diff = np.abs(self._vectors - vector)
-            diff[:, self._categorical] = diff[:, self._categorical] > 0
-            inactive = np.isnan(self._vectors) != np.isnan(vector)
-            diff[inactive] = 1.0
-            diff[np.isnan(diff)] = 0.0  # inactive on both sides
-            index = int(np.argmin((diff**2).sum(axis=1)))  # ties: the lowest id
-        return self.recordings[index]
+        if index is not None:
+            return index, 0.0
+        vector = np.asarray(config.get_array(), dtype=float)
+        diff = np.abs(self._vectors - vector)
+        diff[:, self._categorical] = diff[:, self._categorical] > 0
+        inactive = np.isnan(self._vectors) != np.isnan(vector)
+        diff[inactive] = 1.0
+        diff[np.isnan(diff)] = 0.0  # inactive on both sides
+        squares = (diff**2).sum(axis=1)
+        index = int(np.argmin(squares))  # ties: the lowest id
+        return index, float(np.sqrt(squares[index]))
 
     def seconds_per_epoch(self) -> float:
         """The mean over the ok recordings of their mean recorded seconds per epoch."""
@@ -159,7 +173,8 @@ class TabularTask(ReplayTask):
     def _evaluate(
         self, config: Configuration, epochs: int, seed: int, start: Checkpoint | None = None
     ) -> Result:
-        recording = self.nearest(config)
+        index, distance = self._nearest(config)
+        recording = self.recordings[index]
         if not recording.ok:
             raise RecordedCrash(f"recorded configuration {recording.id}: {recording.error}")
         trainings = [recording, *self.replicas.get(recording.id, ())]
@@ -174,7 +189,7 @@ class TabularTask(ReplayTask):
             seconds=float(sum(recording.epoch_seconds[done:epochs])),
             epochs=epochs,
             epoch_seconds=recording.epoch_seconds[:epochs],
-            extra={"recorded_id": recording.id}
+            extra={"recorded_id": recording.id, "recorded_distance": round(distance, 6)}
             | ({"replica_seed": answer.train_seed} if answer is not recording else {}),
             continued_from=done,
         )
