@@ -16,6 +16,7 @@ from ConfigSpace import Configuration
 from mfnas.cli.collect import main as collect_main
 from mfnas.cli.fit_surrogate import main
 from mfnas.replay.surrogate import (
+    Residuals,
     Surrogate,
     SurrogateError,
     SurrogateTask,
@@ -24,7 +25,7 @@ from mfnas.replay.surrogate import (
     report_epochs,
 )
 from mfnas.replay.table import Recording
-from mfnas.spaces import plain_config
+from mfnas.spaces import config_vector, plain_config
 from mfnas.tasks.toy import ToyTask
 
 EPOCHS = 9
@@ -77,7 +78,7 @@ def task(fitted: tuple[Surrogate, dict], tmp_path_factory: pytest.TempPathFactor
 
 def test_fit_reports_sane_held_out_quality(fitted: tuple[Surrogate, dict]) -> None:
     surrogate, quality = fitted
-    assert surrogate.quality == quality and set(surrogate.boosters) == {"objective", "cost", "test"}
+    assert surrogate.quality == quality and set(surrogate.boosters) == {"objective", "cost", "gap"}
     assert quality["configs_ok"] == 40 and quality["configs_crashed"] == 0
     assert quality["n_splits"] == 5
     assert [row["epoch"] for row in quality["objective"]] == [1, 3, 9]
@@ -86,6 +87,54 @@ def test_fit_reports_sane_held_out_quality(fitted: tuple[Surrogate, dict]) -> No
         assert row["spearman"] > 0.5  # the toy objective is easy to rank
     assert quality["spearman_final"] == quality["objective"][-1]["spearman"]
     assert quality["cost"]["spearman"] > 0.8 and quality["test"]["spearman"] > 0.5
+
+
+def test_a_prediction_carries_the_residuals_of_a_recorded_neighbour(fitted, configs) -> None:
+    surrogate, quality = fitted
+    assert set(quality["residuals"]) == {"recorded", "predicted", "drawn"}
+    residuals = surrogate.residuals
+    assert residuals.curves.shape == (40, EPOCHS) and list(residuals.anchors) == sorted(
+        residuals.anchors
+    )
+    for config in configs[40:45]:
+        values = dict(config)
+        curve, _, test, _ = surrogate.predict(values)
+        assert surrogate.predict(values)[2] == test  # the same values, the same answer
+        vector = config_vector(surrogate.space, values)[None, :]
+        rows = np.column_stack([np.repeat(vector, EPOCHS, axis=0), np.arange(1, EPOCHS + 1)])
+        raw = np.clip(surrogate.boosters["objective"].inplace_predict(rows), 0.0, 1.0)
+        gap = surrogate.boosters["gap"].inplace_predict(vector)[0]
+        j = [
+            i for i in range(40)
+            if np.allclose(curve, np.clip(raw + residuals.curves[i], *residuals.bounds))
+        ]  # fmt: skip
+        assert j and any(
+            test
+            == pytest.approx(np.clip(curve[-1] + gap + residuals.gaps[i], *residuals.test_bounds))
+            for i in j
+        )
+        assert np.all(residuals.bounds[0] <= curve) and np.all(curve <= residuals.bounds[1])
+
+
+def test_a_residual_is_drawn_among_the_nearest_predicted_finals() -> None:
+    n, epochs = 100, 3
+    residuals = Residuals(
+        anchors=np.arange(n, dtype=float), curves=np.zeros((n, epochs)), gaps=np.zeros(n),
+        bounds=np.array([[0.0] * epochs, [1.0] * epochs]), test_bounds=np.array([0.0, 1.0]),
+    )  # fmt: skip
+    draws = np.linspace(0.0, 0.9999, 500)
+    assert {residuals.neighbour(50.2, d) for d in draws} == set(range(26, 76))  # 50 around it
+    assert {residuals.neighbour(-5.0, d) for d in draws} == set(range(50))  # at the ends
+    assert {residuals.neighbour(1e3, d) for d in draws} == set(range(50, 100))
+    curve, test = residuals.add(np.array([0.5, 1.2, -0.1]), 0.3, 0.5)
+    assert list(curve) == [0.5, 1.0, 0.0] and test == 0.3  # kept within the recorded ranges
+
+
+def test_a_surrogate_of_the_earlier_format_asks_to_be_fitted_again(fitted, tmp_path) -> None:
+    fitted[0].save(tmp_path)
+    (tmp_path / "residuals.json").unlink()
+    with pytest.raises(SurrogateError, match=r"older mfnas .* python -m mfnas\.fit_surrogate"):
+        Surrogate.load(tmp_path)
 
 
 def test_report_epochs_are_clamped_and_deduplicated() -> None:

@@ -22,7 +22,7 @@ from ConfigSpace import ConfigurationSpace
 
 from mfnas.cli.common import OneLineParser
 from mfnas.provenance import versions
-from mfnas.replay.surrogate import MIN_CRASHES, Surrogate, fit_surrogate
+from mfnas.replay.surrogate import MIN_CRASHES, NEIGHBOURS, Surrogate, fit_surrogate
 from mfnas.replay.table import (
     META,
     TABLE,
@@ -127,6 +127,13 @@ def card(surrogate: Surrogate, table: Path, command: str, seconds: float) -> str
         for row in q["objective"]
     ]
     final = q["spearman_final"]
+    spread = [
+        f"| {name} | {_number(row['std_final'])} | "
+        + " | ".join(_number(v) for k, v in row.items() if k != "std_final")
+        + " |"
+        for name, row in q["residuals"].items()
+    ]
+    early = [k.split("_")[1] for k in q["residuals"]["recorded"] if k != "std_final"]
     return "\n".join(
         [
             f"# Surrogate: {surrogate.task}",
@@ -147,7 +154,9 @@ def card(surrogate: Surrogate, table: Path, command: str, seconds: float) -> str
             f"- `objective`: (config, epoch) -> validation {metric} at that epoch, every epoch "
             f"of every ok configuration ({q['configs_ok'] * surrogate.epochs} rows).",
             "- `cost`: config -> log of the mean seconds per epoch.",
-            f"- `test`: config -> test {metric} after epoch {surrogate.epochs}.",
+            f"- `gap`: config -> test {metric} after epoch {surrogate.epochs} minus validation "
+            f"{metric} there; the predicted test {metric} is the predicted final validation "
+            "value plus it.",
             f"- `crash`: {crash}.",
             f"- Settings: {settings}.",
             "",
@@ -162,8 +171,24 @@ def card(surrogate: Surrogate, table: Path, command: str, seconds: float) -> str
             "",
             f"- Cost model (log seconds per epoch): Spearman {_number(q['cost']['spearman'])}, "
             f"R² {_number(q['cost']['r2'])}.",
-            f"- Test model (test {metric}): Spearman {_number(q['test']['spearman'])}, "
+            f"- Test prediction (final validation plus gap): Spearman "
+            f"{_number(q['test']['spearman'])}, "
             f"R² {_number(q['test']['r2'])}.",
+            "",
+            "## Residuals",
+            "",
+            "A prediction carries the out-of-fold residuals (recorded minus predicted: its curve "
+            f"and its gap) of one of the {NEIGHBOURS} recorded configurations whose predicted "
+            "final value lies nearest its own, drawn by its values, each epoch kept within the "
+            "recorded range. How the recorded configurations' curves spread (standard deviation "
+            "of the last epoch) and cross (Spearman of an early epoch with the last): recorded, "
+            "predicted out of fold, and predicted with drawn residuals, as replays answer.",
+            "",
+            "| curves | std, last epoch | "
+            + " | ".join(f"Spearman {e} → last" for e in early)
+            + " |",
+            "|---|---|" + "---|" * len(early),
+            *spread,
             "",
             "## Reproduce",
             "",
