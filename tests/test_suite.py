@@ -161,6 +161,9 @@ def test_modes_of_one_task_and_budget_are_compared_by_kendalls_tau(tmp_path) -> 
     assert agreement.modes == ("tabular", "surrogate") and agreement.strategies == 4
     assert agreement.tau_rank == pytest.approx(4 / 6) and agreement.tau_test == pytest.approx(4 / 6)
     assert agreement.seeds == (2, 2) and agreement.budget == "1"
+    # each run orders its strategies alike on both seeds: its halves agree fully, and a seed
+    # of one run against a seed of the other agrees as the runs do
+    assert agreement.halves == pytest.approx((1.0, 1.0, 4 / 6))
 
 
 def test_cli_modes_side_by_side_say_how_alike_they_rank(
@@ -185,6 +188,7 @@ def test_cli_modes_side_by_side_say_how_alike_they_rank(
         ("toy", "tabular", "surrogate", "3")
     ]
     assert -1.0 <= float(rows[0]["kendall_tau_mean_rank"]) <= 1.0
+    assert {"split_half_tau_a", "split_half_tau_b", "split_half_tau_across"} <= set(rows[0])
     assert "## Do the modes agree?" in (out / "leaderboard.md").read_text()
     assert main(["--resume", "--out", str(out), "--quiet"]) == 0
 

@@ -35,7 +35,13 @@ class Agreement:
     """How alike two runs of one task and budget in different modes rank the strategies they
     share: Kendall's tau-b between the strategies' mean ranks (each run's seeds ranked among
     those strategies only) and between their mean incumbent test scores; NaN with fewer than
-    two strategies in common or where one side ties them all."""
+    two strategies in common or where one side ties them all.
+
+    The seed noise that bounds it: ``halves`` holds, for run a, run b, and across them, the
+    mean tau between the mean ranks of two disjoint random halves of the seeds (within a run)
+    or of a half of each run's seeds (across), over ``SPLITS`` draws; NaN below 2 seeds. Where
+    the modes agree across halves as well as each agrees with itself, the seeds, not the
+    modes, limit the agreement."""
 
     task: str
     budget: str
@@ -45,13 +51,14 @@ class Agreement:
     seeds: tuple[int, int]
     tau_rank: float
     tau_test: float
+    halves: tuple[float, float, float] = (math.nan, math.nan, math.nan)
 
     @property
     def cells(self) -> list[Any]:
         """The Markdown table's cells."""
         return [
             self.task, self.budget, " vs ".join(self.modes), self.strategies,
-            " / ".join(map(str, self.seeds)), self.tau_rank, self.tau_test,
+            " / ".join(map(str, self.seeds)), self.tau_rank, self.tau_test, *self.halves,
         ]  # fmt: skip
 
     def row(self) -> dict[str, Any]:
@@ -60,7 +67,8 @@ class Agreement:
             "task": self.task, "budget": self.budget, "mode_a": self.modes[0],
             "mode_b": self.modes[1], "strategies": self.strategies, "seeds_a": self.seeds[0],
             "seeds_b": self.seeds[1], "kendall_tau_mean_rank": self.tau_rank,
-            "kendall_tau_test_mean": self.tau_test,
+            "kendall_tau_test_mean": self.tau_test, "split_half_tau_a": self.halves[0],
+            "split_half_tau_b": self.halves[1], "split_half_tau_across": self.halves[2],
         }  # fmt: skip
 
 
@@ -74,6 +82,9 @@ class Suite:
     columns: list[str]
     friedman: Friedman | None
     agreements: list[Agreement] = field(default_factory=list)
+
+
+SPLITS = 200  # random seed halves behind ``Agreement.halves``
 
 
 def _budget(meta: Mapping[str, Any]) -> str:
@@ -93,20 +104,40 @@ def mode_agreement(runs: list[str], views: list[RunView]) -> list[Agreement]:
         if not same or meta_a["mode"] == meta_b["mode"]:
             continue
         shared = [name for name in view_a.strategies if name in view_b.strategies]
-        ranks, tests = [], []
+        ranks, tests, blocks = [], [], []
         for view in (view_a, view_b):
-            blocks = rank_blocks(view.blocks, shared, view.direction)
-            ranks.append(blocks.mean(axis=0) if len(blocks) else np.full(len(shared), math.nan))
+            blocks.append(rank_blocks(view.blocks, shared, view.direction))
+            ranks.append(
+                blocks[-1].mean(axis=0) if len(blocks[-1]) else np.full(len(shared), math.nan)
+            )
             tests.append([_nanmean([b[name] for b in view.blocks]) for name in shared])
         found.append(
             Agreement(
                 task=meta_a["task"], budget=_budget(meta_a),
                 modes=(meta_a["mode"], meta_b["mode"]), runs=(a, b), strategies=len(shared),
                 seeds=(len(view_a.blocks), len(view_b.blocks)),
-                tau_rank=_kendall(*ranks), tau_test=_kendall(*tests),
+                tau_rank=_kendall(*ranks), tau_test=_kendall(*tests), halves=_halves(*blocks),
             )
         )  # fmt: skip
     return found
+
+
+def _halves(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """Mean split-half taus (within ``a``, within ``b``, across) of two (seeds x strategies)
+    rank arrays; see ``Agreement``."""
+    rng = np.random.default_rng(0)
+    half = min(len(a), len(b)) // 2
+    if half < 1:
+        return math.nan, math.nan, math.nan
+    within: list[list[float]] = [[], []]
+    across = []
+    for _ in range(SPLITS):
+        for taus, ranks in zip(within, (a, b), strict=True):
+            order = rng.permutation(len(ranks))
+            taus.append(_kendall(ranks[order[:half]].mean(0), ranks[order[half:]].mean(0)))
+        picked_a, picked_b = rng.permutation(len(a))[:half], rng.permutation(len(b))[:half]
+        across.append(_kendall(a[picked_a].mean(0), b[picked_b].mean(0)))
+    return _nanmean(within[0]), _nanmean(within[1]), _nanmean(across)
 
 
 def _nanmean(values: list[float]) -> float:
