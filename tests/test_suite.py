@@ -194,9 +194,13 @@ def test_cli_modes_side_by_side_say_how_alike_they_rank(
 
 
 def test_a_mode_given_twice_or_unknown_is_one_line(tmp_path, capsys) -> None:
-    for modes, said in (("tabular,tabular", "a mode given twice"), ("tabular,nope", "'nope'")):
+    for extra, said in (
+        (["--mode", "tabular,tabular"], "a mode given twice"),
+        (["--mode", "tabular,nope"], "'nope'"),
+        (["--mode", "tabular,surrogate", "--replay-from", str(tmp_path)], "one --mode only"),
+    ):
         with pytest.raises(SystemExit) as exit_info:
-            main(["--task", "toy", "--mode", modes, "--out", str(tmp_path / "m"), "--quiet"])
+            main(["--task", "toy", *extra, "--out", str(tmp_path / "m"), "--quiet"])
         assert exit_info.value.code == 2
         error = capsys.readouterr().err.strip().splitlines()
         assert said in error[-1]

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from ConfigSpace import Configuration
+from ConfigSpace.hyperparameters import IntegerHyperparameter
 
 from mfnas.cli.collect import main as collect_main
 from mfnas.cli.fit_surrogate import main
@@ -96,10 +97,19 @@ def test_a_prediction_carries_the_residuals_of_a_recorded_neighbour(fitted, conf
     assert residuals.curves.shape == (40, EPOCHS) and list(residuals.anchors) == sorted(
         residuals.anchors
     )
+    rewritten = 0
     for config in configs[40:45]:
         values = dict(config)
         curve, _, test, _ = surrogate.predict(values)
         assert surrogate.predict(values)[2] == test  # the same values, the same answer
+        floats = {  # an integer hyperparameter's value written as a float
+            k: float(v) if isinstance(surrogate.space[k], IntegerHyperparameter) else v
+            for k, v in values.items()
+        }
+        rewritten += floats != values or any(
+            type(v) is not type(values[k]) for k, v in floats.items()
+        )
+        assert surrogate.predict(floats)[2] == test  # however the numbers are written
         vector = config_vector(surrogate.space, values)[None, :]
         rows = np.column_stack([np.repeat(vector, EPOCHS, axis=0), np.arange(1, EPOCHS + 1)])
         raw = np.clip(surrogate.boosters["objective"].inplace_predict(rows), 0.0, 1.0)
@@ -114,6 +124,7 @@ def test_a_prediction_carries_the_residuals_of_a_recorded_neighbour(fitted, conf
             for i in j
         )
         assert np.all(residuals.bounds[0] <= curve) and np.all(curve <= residuals.bounds[1])
+    assert rewritten  # some of them had an integer hyperparameter
 
 
 def test_a_residual_is_drawn_among_the_nearest_predicted_finals() -> None:
@@ -132,8 +143,18 @@ def test_a_residual_is_drawn_among_the_nearest_predicted_finals() -> None:
 
 def test_a_surrogate_of_the_earlier_format_asks_to_be_fitted_again(fitted, tmp_path) -> None:
     fitted[0].save(tmp_path)
-    (tmp_path / "residuals.json").unlink()
-    with pytest.raises(SurrogateError, match=r"older mfnas .* python -m mfnas\.fit_surrogate"):
+    meta = json.loads((tmp_path / "surrogate.json").read_text())
+    (tmp_path / "surrogate.json").write_text(json.dumps({**meta, "format": 1}))  # a test model
+    with pytest.raises(SurrogateError, match=r"format 1, .* python -m mfnas\.fit_surrogate"):
+        Surrogate.load(tmp_path)
+    fitted[0].save(tmp_path)
+    (tmp_path / "residuals.json").unlink()  # this format, a file missing: broken, not old
+    with pytest.raises(SurrogateError, match=r"cannot read the surrogate: .*residuals\.json"):
+        Surrogate.load(tmp_path)
+    fitted[0].save(tmp_path)
+    residuals = json.loads((tmp_path / "residuals.json").read_text())
+    (tmp_path / "residuals.json").write_text(json.dumps({**residuals, "test_bounds": [0.1]}))
+    with pytest.raises(SurrogateError, match=r"broken surrogate: .*finite residuals"):
         Surrogate.load(tmp_path)
 
 
@@ -182,7 +203,7 @@ def test_save_and_load_give_identical_predictions(fitted, configs, tmp_path: Pat
 def test_a_broken_folder_is_a_surrogate_error(tmp_path: Path) -> None:
     with pytest.raises(SurrogateError, match="cannot read"):
         Surrogate.load(tmp_path)
-    (tmp_path / "surrogate.json").write_text('{"format": 1}')
+    (tmp_path / "surrogate.json").write_text('{"format": 2}')
     with pytest.raises(SurrogateError, match="broken surrogate"):
         SurrogateTask.from_folder(tmp_path)
 

@@ -38,8 +38,9 @@ class Agreement:
     two strategies in common or where one side ties them all.
 
     The seed noise that bounds it: ``halves`` holds, for run a, run b, and across them, the
-    mean tau between the mean ranks of two disjoint random halves of the seeds (within a run)
-    or of a half of each run's seeds (across), over ``SPLITS`` draws; NaN below 2 seeds. Where
+    mean tau between the mean ranks of two disjoint random draws of ``h`` seeds (within a run)
+    or of ``h`` seeds of each run (across), ``h`` half the smaller run's seed count, over
+    ``SPLITS`` draws; NaN below 2 seeds. All three are at ``h`` seeds, ``tau_rank`` at all. Where
     the modes agree across halves as well as each agrees with itself, the seeds, not the
     modes, limit the agreement."""
 
@@ -134,7 +135,8 @@ def _halves(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     for _ in range(SPLITS):
         for taus, ranks in zip(within, (a, b), strict=True):
             order = rng.permutation(len(ranks))
-            taus.append(_kendall(ranks[order[:half]].mean(0), ranks[order[half:]].mean(0)))
+            first, second = order[:half], order[half : 2 * half]
+            taus.append(_kendall(ranks[first].mean(0), ranks[second].mean(0)))
         picked_a, picked_b = rng.permutation(len(a))[:half], rng.permutation(len(b))[:half]
         across.append(_kendall(a[picked_a].mean(0), b[picked_b].mean(0)))
     return _nanmean(within[0]), _nanmean(within[1]), _nanmean(across)
@@ -215,6 +217,7 @@ def write_suite(out: Path, runs: list[str], command: str) -> list[dict[str, Any]
         friedman=suite.friedman,
         blocks_are="(run, seed) pairs",
         agreements=suite.agreements,
+        splits=SPLITS,
     )
     (out / "leaderboard.md").write_text(page)
     return suite.rows

@@ -288,6 +288,8 @@ def _plan(args: argparse.Namespace) -> tuple[dict[str, RunSpec], Path]:
     started = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
     if len(tasks) == 1 and len(args.budget or ()) <= 1 and len(_mode_list(args)) == 1:
         return {"": _new_spec(args, tasks[0])}, args.out or Path("runs") / f"{tasks[0]}-{started}"
+    if args.replay_from is not None and len(_mode_list(args)) > 1:
+        raise SpecError("--replay-from names one mode's data; give it with one --mode only")
     specs = benchmark.suite_specs(
         _new_spec(args, tasks[0]), tasks, _budgets(args), _mode_list(args)
     )

@@ -178,14 +178,15 @@ def card(surrogate: Surrogate, table: Path, command: str, seconds: float) -> str
             "## Residuals",
             "",
             "A prediction carries the out-of-fold residuals (recorded minus predicted: its curve "
-            f"and its gap) of one of the {NEIGHBOURS} recorded configurations whose predicted "
+            f"and its gap) of one of the {min(NEIGHBOURS, q['configs_ok'])} recorded "
+            "configurations whose predicted "
             "final value lies nearest its own, drawn by its values, each epoch kept within the "
             "recorded range. How the recorded configurations' curves spread (standard deviation "
             "of the last epoch) and cross (Spearman of an early epoch with the last): recorded, "
             "predicted out of fold, and predicted with drawn residuals, as replays answer.",
             "",
-            "| curves | std, last epoch | "
-            + " | ".join(f"Spearman {e} → last" for e in early)
+            "| "
+            + " | ".join(["curves", "std, last epoch", *(f"Spearman {e} → last" for e in early)])
             + " |",
             "|---|---|" + "---|" * len(early),
             *spread,

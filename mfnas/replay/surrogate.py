@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 from ConfigSpace import Configuration, ConfigurationSpace
+from ConfigSpace.hyperparameters import FloatHyperparameter, IntegerHyperparameter
 from scipy import stats
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GroupKFold
@@ -118,11 +119,25 @@ class Surrogate:
         raw = _clip(self.boosters["objective"].inplace_predict(rows), self.maximize)
         single = vector[None, :]
         gap = float(self.boosters["gap"].inplace_predict(single)[0])
-        curve, test = self.residuals.add(raw, gap, _draw(values))
+        curve, test = self.residuals.add(raw, gap, _draw(self._canonical(values)))
         seconds = math.exp(float(self.boosters["cost"].inplace_predict(single)[0]))
         crash = self.boosters.get("crash")
         crashes = crash is not None and float(crash.inplace_predict(single)[0]) > 0.5
-        return curve.astype(float), seconds, test, crashes
+        return curve, seconds, test, crashes
+
+    def _canonical(self, values: dict[str, Any]) -> dict[str, Any]:
+        """``values`` as recordings store them: plain Python values, an integer or float
+        hyperparameter's as ``int`` or ``float`` however it was written."""
+        found = {}
+        for name, value in values.items():
+            value = value.item() if isinstance(value, np.generic) else value
+            hyperparameter = self.space[name]
+            if isinstance(hyperparameter, IntegerHyperparameter):
+                value = int(value)
+            elif isinstance(hyperparameter, FloatHyperparameter):
+                value = float(value)
+            found[name] = value
+        return found
 
     def save(self, folder: str | Path) -> None:
         """Write the models (XGBoost UBJSON, ``<name>.ubj``), ``surrogate.json`` and the
@@ -147,8 +162,8 @@ class Surrogate:
             "curves_sha256": self.curves_sha256,
             "quality": self.quality,
         }
+        self.residuals.save(folder / RESIDUALS)  # before the file that says the folder is whole
         (folder / META).write_text(json.dumps(meta, indent=2) + "\n")
-        self.residuals.save(folder / RESIDUALS)
 
     @classmethod
     def load(cls, folder: str | Path) -> Surrogate:
@@ -156,6 +171,8 @@ class Surrogate:
         folder = Path(folder)
         try:
             meta = json.loads((folder / META).read_text())
+            if meta.get("format") != FORMAT:
+                raise _OldFormat
             surrogate = cls(
                 task=meta["task"],
                 space=ConfigurationSpace.from_serialized_dict(meta["space"]),
@@ -172,7 +189,7 @@ class Surrogate:
             raise SurrogateError(f"{folder}: cannot read the surrogate: {exc}") from None
         except _OldFormat:
             raise SurrogateError(
-                f"{folder / META}: a surrogate of an older mfnas (format "
+                f"{folder / META}: a surrogate of another mfnas version (format "
                 f"{meta.get('format')}, this one reads {FORMAT}); fit it again with "
                 f"python -m mfnas.fit_surrogate --task {meta.get('task')}"
             ) from None
@@ -181,7 +198,7 @@ class Surrogate:
             raise SurrogateError(
                 f"{folder}: broken surrogate: {type(exc).__name__}: {message}"
             ) from None
-        if meta.get("format") != FORMAT or surrogate.feature_names != meta.get("feature_names"):
+        if surrogate.feature_names != meta.get("feature_names"):
             raise SurrogateError(f"{folder / META}: not a surrogate of this mfnas version")
         if not {"objective", "cost", "gap"} <= set(surrogate.boosters):
             raise SurrogateError(f"{folder / META}: broken surrogate: a model is missing")
@@ -189,16 +206,17 @@ class Surrogate:
 
 
 class _OldFormat(Exception):
-    """A surrogate written by an earlier format (no residuals)."""
+    """A surrogate.json of another format than ``FORMAT``."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Residuals:
     """The recorded residuals of a fit: per ok configuration its out-of-fold predicted final
     value (``anchors``, ascending), residual curve (``curves``, ``(configs, epochs)``) and gap
     residual (``gaps``); ``bounds`` the recorded curves' least and greatest value at each
     epoch (``(2, epochs)``), ``test_bounds`` those of the test objective. Rounded to 7
-    decimals, as saved, so a loaded surrogate predicts exactly what the fitted one did."""
+    decimals (a smaller file; JSON keeps them exactly, so a loaded surrogate predicts what
+    the fitted one did)."""
 
     anchors: np.ndarray
     curves: np.ndarray
@@ -242,24 +260,24 @@ class Residuals:
         """Write them as JSON, one configuration's residual curve per line."""
         curves = ",\n    ".join(json.dumps(row.tolist()) for row in self.curves)
         parts = [f'  "{name}": {json.dumps(getattr(self, name).tolist())}'
-                 for name in ("anchors", "gaps", "bounds", "test_bounds")]  # fmt: skip
+                 for name in _RESIDUAL_FIELDS if name != "curves"]  # fmt: skip
         path.write_text("{\n" + ",\n".join([*parts, f'  "curves": [\n    {curves}\n  ]']) + "\n}\n")
 
     @classmethod
     def load(cls, path: Path, epochs: int) -> Residuals:
-        """What ``save`` wrote; _OldFormat where there is no such file, ValueError for one of
-        other shapes."""
-        if not path.exists():
-            raise _OldFormat
+        """What ``save`` wrote. Raises ValueError (OSError for no file) for one that is not
+        ``epochs`` finite residuals of each configuration with ascending anchors."""
         saved = json.loads(path.read_text())
         found = cls(**{name: np.asarray(saved[name], dtype=float) for name in _RESIDUAL_FIELDS})
         n = len(found.anchors)
-        if (found.curves.shape, found.gaps.shape, found.bounds.shape) != (
-            (n, epochs),
-            (n,),
-            (2, epochs),
-        ) or n == 0:
-            raise ValueError(f"residuals are not {epochs} epochs of each configuration")
+        shapes = [a.shape for a in (found.curves, found.gaps, found.bounds, found.test_bounds)]
+        if (
+            n == 0
+            or shapes != [(n, epochs), (n,), (2, epochs), (2,)]
+            or not all(np.isfinite(getattr(found, name)).all() for name in _RESIDUAL_FIELDS)
+            or np.any(np.diff(found.anchors) < 0)
+        ):
+            raise ValueError(f"{path.name}: not {epochs} finite residuals of each configuration")
         return found
 
 
@@ -267,13 +285,9 @@ _RESIDUAL_FIELDS = ("anchors", "curves", "gaps", "bounds", "test_bounds")
 
 
 def _draw(values: dict[str, Any]) -> float:
-    """A number in [0, 1) fixed by a configuration's values (the same in every process)."""
-    return _draw_key(json.dumps(values, sort_keys=True, default=_item))
-
-
-def _item(value: Any) -> Any:
-    """A NumPy scalar as the Python number it holds (as recorded configurations store it)."""
-    return value.item()
+    """A number in [0, 1) fixed by a configuration's plain values (the same in every
+    process; ``plain_config`` gives them, as recordings store them)."""
+    return _draw_key(json.dumps(values, sort_keys=True))
 
 
 def _draw_key(key: str) -> float:
@@ -339,10 +353,10 @@ def _residual_report(
     the final value, and the Spearman correlation of epoch 1 (and 3, 9) with the last, for the
     recorded curves, the out-of-fold predictions, and those predictions with drawn residuals
     (each configuration drawing as a new one would, by its own values' key)."""
-    drawn = []
-    for curve, key in zip(predicted, keys, strict=True):
-        j = residuals.neighbour(float(curve[-1]), _draw_key(key))
-        drawn.append(np.clip(curve + residuals.curves[j], residuals.bounds[0], residuals.bounds[1]))
+    drawn = [
+        residuals.add(curve, 0.0, _draw_key(key))[0]
+        for curve, key in zip(predicted, keys, strict=True)
+    ]
     report = {}
     for name, curves in (
         ("recorded", recorded),

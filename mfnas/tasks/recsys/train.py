@@ -160,8 +160,9 @@ class Trainer:
         With the full softmax the pairs are shuffled user by user (the users in a fresh random
         order, each user's pairs in a fresh random order within), so a batch holds the pairs
         of a few users and scores each of those users against every item once: the loss of a
-        batch is exactly the per-pair cross-entropy over all items, at a cost that grows with
-        the batch's users rather than its pairs (a tower model scored per pair took 74 s per
+        batch is the per-pair cross-entropy over all items (exactly so in eval mode; in
+        training, dropout draws one mask per user and batch), at a cost that grows with the
+        batch's users rather than its pairs (a tower model scored per pair took 74 s per
         epoch here; see README, "The recsys task").
         """
         order = torch.randperm(len(self.users), generator=generator, device=self.device)
