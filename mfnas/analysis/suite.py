@@ -98,11 +98,14 @@ def _budget(meta: Mapping[str, Any]) -> str:
 def mode_agreement(runs: list[str], views: list[RunView]) -> list[Agreement]:
     """``Agreement`` of every two runs (in ``runs`` order) of one task and budget whose modes
     differ."""
+    from mfnas.replay.modes import mode_of  # as the leaderboard does: the modes load replays
+
     found = []
     for (a, view_a), (b, view_b) in itertools.combinations(zip(runs, views, strict=True), 2):
         meta_a, meta_b = view_a.meta, view_b.meta
         same = (meta_a["task"], _budget(meta_a)) == (meta_b["task"], _budget(meta_b))
-        if not same or meta_a["mode"] == meta_b["mode"]:
+        modes = (mode_of(meta_a).name, mode_of(meta_b).name)  # "live" for stores before modes
+        if not same or modes[0] == modes[1]:
             continue
         shared = [name for name in view_a.strategies if name in view_b.strategies]
         ranks, tests, blocks = [], [], []
@@ -115,7 +118,7 @@ def mode_agreement(runs: list[str], views: list[RunView]) -> list[Agreement]:
         found.append(
             Agreement(
                 task=meta_a["task"], budget=_budget(meta_a),
-                modes=(meta_a["mode"], meta_b["mode"]), runs=(a, b), strategies=len(shared),
+                modes=modes, runs=(a, b), strategies=len(shared),
                 seeds=(len(view_a.blocks), len(view_b.blocks)),
                 tau_rank=_kendall(*ranks), tau_test=_kendall(*tests), halves=_halves(*blocks),
             )

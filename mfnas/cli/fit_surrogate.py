@@ -22,7 +22,13 @@ from ConfigSpace import ConfigurationSpace
 
 from mfnas.cli.common import OneLineParser
 from mfnas.provenance import versions
-from mfnas.replay.surrogate import MIN_CRASHES, NEIGHBOURS, Surrogate, fit_surrogate
+from mfnas.replay.surrogate import (
+    MIN_CRASHES,
+    NEIGHBOURS,
+    Surrogate,
+    fit_surrogate,
+    report_epochs,
+)
 from mfnas.replay.table import (
     META,
     TABLE,
@@ -133,7 +139,7 @@ def card(surrogate: Surrogate, table: Path, command: str, seconds: float) -> str
         + " |"
         for name, row in q["residuals"].items()
     ]
-    early = [k.split("_")[1] for k in q["residuals"]["recorded"] if k != "std_final"]
+    early = report_epochs(surrogate.epochs)[:-1]  # the residual report's early epochs
     return "\n".join(
         [
             f"# Surrogate: {surrogate.task}",
